@@ -1,0 +1,243 @@
+package backend
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/go-uuid"
+	"github.com/hashicorp/vault/sdk/framework"
+	"github.com/hashicorp/vault/sdk/logical"
+
+	"github.com/zsp-dev/vault-plugin-secrets-zsp/roles"
+	"github.com/zsp-dev/vault-plugin-secrets-zsp/roles/postgres"
+)
+
+// accountCredentials are the secrets of one new account. They live only in
+// memory and in the response.
+type accountCredentials struct {
+	username string
+	password string
+	verifier string
+}
+
+// issueAccount creates the account for an ask and returns the lease response.
+// A WAL entry covers the time between creating the account and handing out
+// its lease, so an account from a crash in between is dropped on rollback.
+func (b *backend) issueAccount(ctx context.Context, req *logical.Request, ask *grantAsk) (*logical.Response, error) {
+	client, conn, err := b.clientFor(ctx, req.Storage, ask.role.Connection)
+	if err != nil {
+		return nil, err
+	}
+	if conn == nil {
+		return logical.ErrorResponse(fmt.Sprintf("role %q uses connection %q, which does not exist; ask an operator to create it or fix the role", ask.roleName, ask.role.Connection)), nil
+	}
+
+	group := roles.GroupName(ask.roleName, ask.parameters)
+	if len(ask.role.GrantStatements) > 0 {
+		if err := ensureGroup(ctx, client, ask.roleName, ask.role, ask.parameters); err != nil {
+			return nil, err
+		}
+	}
+
+	record, err := b.newRequestRecord(req, ask, conn)
+	if err != nil {
+		return nil, err
+	}
+	creds, err := newAccountCredentials(ask, b.requesterName(req), b.now())
+	if err != nil {
+		return nil, err
+	}
+
+	issuedAt := b.now().UTC()
+	expiresAt := issuedAt.Add(ask.ttl)
+	statements, err := creationStatements(ask, group, creds, expiresAt)
+	if err != nil {
+		return logical.ErrorResponse(err.Error()), nil
+	}
+
+	walID, err := framework.PutWAL(ctx, req.Storage, walKindAccount, &accountWAL{
+		Connection:   ask.role.Connection,
+		ConnectionID: conn.ID,
+		Username:     creds.username,
+		RequestID:    record.ID,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("write WAL entry for request %q: %w", record.ID, err)
+	}
+
+	err = client.CreateAccount(ctx, postgres.NewAccount{
+		Username:   creds.username,
+		Statements: statements,
+		LockKey:    group,
+		Marker:     accountMarker(record.ID),
+		Default:    len(ask.role.CreationStatements) == 0,
+	})
+	if err != nil {
+		b.deleteWAL(ctx, req.Storage, walID)
+		return nil, fmt.Errorf("create account for request %q on connection %q: %w", record.ID, ask.role.Connection, redactError(err, creds.password, creds.verifier))
+	}
+
+	grant := &grantData{
+		RequestID:            record.ID,
+		Role:                 ask.roleName,
+		Connection:           ask.role.Connection,
+		ConnectionID:         conn.ID,
+		Username:             creds.username,
+		Group:                group,
+		Parameters:           ask.parameters,
+		RevocationStatements: ask.role.RevocationStatements,
+		IssuedAt:             issuedAt,
+		WindowEnd:            issuedAt.Add(ask.window),
+		DefaultTTL:           ask.ttl,
+	}
+	if err := b.recordIssue(ctx, req, record, grant, expiresAt); err != nil {
+		return nil, err
+	}
+
+	resp, err := b.grantResponse(conn, grant, creds, expiresAt, ask.ttl)
+	if err != nil {
+		return nil, err
+	}
+
+	if err := framework.DeleteWAL(ctx, req.Storage, walID); err != nil {
+		return nil, fmt.Errorf("delete WAL entry for request %q: %w", record.ID, err)
+	}
+	b.logger().Info("account issued", "request_id", record.ID, "role", ask.roleName, "username", creds.username, "ttl", ask.ttl.String())
+	return resp, nil
+}
+
+func (b *backend) newRequestRecord(req *logical.Request, ask *grantAsk, conn *connectionEntry) (*requestRecord, error) {
+	id, err := uuid.GenerateUUID()
+	if err != nil {
+		return nil, fmt.Errorf("generate request id: %w", err)
+	}
+
+	now := b.now().UTC()
+	record := &requestRecord{
+		ID:                id,
+		Role:              ask.roleName,
+		Connection:        ask.role.Connection,
+		ConnectionID:      conn.ID,
+		RequesterEntityID: req.EntityID,
+		RequesterName:     b.requesterName(req),
+		Parameters:        ask.parameters,
+		RequestedTTL:      ask.requestedTTL,
+		CreatedAt:         now,
+	}
+	record.addEvent(now, req.EntityID, "requested", fmt.Sprintf("ttl %s", ask.ttl))
+	return record, nil
+}
+
+func newAccountCredentials(ask *grantAsk, displayName string, now time.Time) (*accountCredentials, error) {
+	templateText := ask.role.UsernameTemplate
+	if templateText == "" {
+		templateText = roles.DefaultUsernameTemplate
+	}
+	template, err := roles.ParseUsernameTemplate(templateText)
+	if err != nil {
+		return nil, fmt.Errorf("parse username template of role %q: %w", ask.roleName, err)
+	}
+	username, err := template.Generate(ask.roleName, displayName, now, rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("generate username for role %q: %w", ask.roleName, err)
+	}
+
+	password, err := postgres.GeneratePassword()
+	if err != nil {
+		return nil, fmt.Errorf("generate password: %w", err)
+	}
+	verifier, err := postgres.SCRAMVerifier(password)
+	if err != nil {
+		return nil, fmt.Errorf("hash password: %w", err)
+	}
+	return &accountCredentials{username: username, password: password, verifier: verifier}, nil
+}
+
+// creationStatements renders the role's creation statements for one account.
+// {{password}} becomes the SCRAM-SHA-256 verifier, so the plaintext password
+// never reaches the database server or its log.
+func creationStatements(ask *grantAsk, group string, creds *accountCredentials, expiresAt time.Time) ([]string, error) {
+	values := make(map[string]string, len(ask.parameters)+4)
+	for key, value := range ask.parameters {
+		values[key] = value
+	}
+	values["name"] = creds.username
+	values["username"] = creds.username
+	values["group"] = group
+	values["password"] = creds.verifier
+	values["expiration"] = postgres.FormatExpiration(expiresAt)
+
+	statements, err := roles.RenderStatements(ask.role.model(ask.roleName).Creation(), values, postgres.Quoter{})
+	if err != nil {
+		return nil, fmt.Errorf(`invalid "creation_statements" of role %q: %w`, ask.roleName, redactError(err, creds.verifier))
+	}
+	return statements, nil
+}
+
+// accountMarker is the comment set on every account the engine creates, so
+// its accounts can be told from others by more than their name.
+func accountMarker(requestID string) string {
+	return "zsp request " + requestID
+}
+
+// recordIssue saves the issued request and indexes the live account.
+func (b *backend) recordIssue(ctx context.Context, req *logical.Request, record *requestRecord, grant *grantData, expiresAt time.Time) error {
+	record.Status = statusIssued
+	record.Username = grant.Username
+	record.IssuedAt = grant.IssuedAt
+	record.ExpiresAt = expiresAt
+	record.WindowEnd = grant.WindowEnd
+	record.addEvent(grant.IssuedAt, req.EntityID, "issued", fmt.Sprintf("account %s valid until %s", grant.Username, formatTime(expiresAt)))
+
+	if err := putRequest(ctx, req.Storage, record); err != nil {
+		return err
+	}
+	return putLiveGrant(ctx, req.Storage, grant.ConnectionID, liveGrant{RequestID: record.ID, Username: grant.Username, Role: grant.Role})
+}
+
+// grantResponse builds the lease response for a new account.
+func (b *backend) grantResponse(conn *connectionEntry, grant *grantData, creds *accountCredentials, expiresAt time.Time, ttl time.Duration) (*logical.Response, error) {
+	target, err := conn.postgresConfig().Target()
+	if err != nil {
+		return nil, fmt.Errorf("read host and database of connection %q: %w", grant.Connection, err)
+	}
+
+	internal, err := grant.internalData()
+	if err != nil {
+		return nil, err
+	}
+
+	data := map[string]any{
+		"username":       creds.username,
+		"password":       creds.password,
+		"request_id":     grant.RequestID,
+		"host":           target.Host,
+		"port":           int(target.Port),
+		"database":       target.Database,
+		"connection_url": target.AccountURL(creds.username, creds.password),
+		"expires_at":     formatTime(expiresAt),
+	}
+	resp := b.Secret(secretAccountType).Response(data, internal)
+	resp.Secret.TTL = ttl
+	resp.Secret.MaxTTL = grant.WindowEnd.Sub(grant.IssuedAt)
+	resp.Secret.Renewable = true
+	return resp, nil
+}
+
+func (b *backend) deleteWAL(ctx context.Context, s logical.Storage, id string) {
+	if err := framework.DeleteWAL(ctx, s, id); err != nil {
+		b.logger().Warn("could not delete WAL entry; rollback will handle it", "wal_id", id, "error", err)
+	}
+}
+
+// requesterName returns the name of the requester's identity entity, or the
+// token's display name when the entity cannot be read.
+func (b *backend) requesterName(req *logical.Request) string {
+	entity, err := b.System().EntityInfo(req.EntityID)
+	if err != nil || entity == nil || entity.Name == "" {
+		return req.DisplayName
+	}
+	return entity.Name
+}

@@ -1,0 +1,250 @@
+#!/usr/bin/env bash
+# One-command local environment and a walk through the main job: a throwaway
+# PostgreSQL cluster (or the server in ZSP_PG_URL), a Vault dev server on
+# 127.0.0.1 with the plugin registered by SHA-256 and mounted at zsp/, a
+# connection and example task roles, then a requester's task account from
+# issue to revocation.
+#
+# Usage: bootstrap/demo.sh up | down
+# State (logs, tokens, the cluster) lives in .demo/ in the repository.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+state="$root/.demo"
+plugin_name=vault-plugin-secrets-zsp
+
+# shellcheck source=../scripts/ports.sh
+source "$root/scripts/ports.sh"
+
+step() { printf '\n==> %s\n' "$*"; }
+note() { printf '    %s\n' "$*"; }
+die() {
+	echo "error: $*" >&2
+	exit 1
+}
+
+# as_requester runs the vault CLI with the requester's token.
+as_requester() { VAULT_TOKEN="$(cat "$state/alice.token")" vault "$@"; }
+
+# psql_as runs one statement as a given account over TCP with its password.
+psql_as() {
+	local user=$1 password=$2 sql=$3
+	PGPASSWORD="$password" psql -X -q -v ON_ERROR_STOP=1 -h "$ZSP_PG_HOST" -p "$ZSP_PG_PORT" -U "$user" -d "$ZSP_PG_DATABASE" -c "$sql"
+}
+
+start_postgres() {
+	if [[ -n ${ZSP_PG_URL:-} ]]; then
+		step "Using the PostgreSQL server in ZSP_PG_URL"
+		parse_pg_url "$ZSP_PG_URL"
+		return
+	fi
+	step "Starting a throwaway PostgreSQL cluster (scram-sha-256 passwords, 127.0.0.1 only)"
+	local env_file
+	env_file="$("$root/scripts/pg-cluster.sh" start "$state/pg")"
+	# shellcheck disable=SC1090
+	source "$env_file"
+	note "listening on 127.0.0.1:$ZSP_PG_PORT, admin role $ZSP_PG_USER"
+}
+
+# parse_pg_url splits postgres://user:password@host:port/database into the
+# ZSP_PG_* variables the rest of the script uses.
+parse_pg_url() {
+	local url=$1 rest userinfo hostport
+	rest=${url#*://}
+	userinfo=${rest%%@*}
+	hostport=${rest#*@}
+	hostport=${hostport%%/*}
+	ZSP_PG_USER=${userinfo%%:*}
+	ZSP_PG_PASSWORD=${userinfo#*:}
+	ZSP_PG_HOST=${hostport%%:*}
+	ZSP_PG_PORT=${hostport##*:}
+	ZSP_PG_DATABASE=${rest#*/}
+	ZSP_PG_DATABASE=${ZSP_PG_DATABASE%%\?*}
+}
+
+start_vault() {
+	step "Building the plugin and getting Vault"
+	local sha vault_bin port
+	sha="$("$root/scripts/build-plugin.sh" "$state/plugins")"
+	vault_bin="$("$root/scripts/vault-bin.sh")"
+	mkdir -p "$state/bin"
+	ln -sf "$vault_bin" "$state/bin/vault"
+	export PATH="$state/bin:$PATH"
+	note "plugin SHA-256 $sha"
+	note "vault: $vault_bin ($(vault version))"
+
+	step "Starting a Vault dev server on 127.0.0.1"
+	port="$(pick_free_port 2)"
+	export VAULT_ADDR="http://127.0.0.1:$port"
+	export VAULT_TOKEN="root-$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
+	printf 'plugin_directory = "%s"\n' "$state/plugins" >"$state/vault.hcl"
+	vault server -dev -dev-root-token-id="$VAULT_TOKEN" -dev-listen-address="127.0.0.1:$port" \
+		-config="$state/vault.hcl" >"$state/vault.log" 2>&1 &
+	echo $! >"$state/vault.pid"
+	for _ in $(seq 1 100); do
+		vault status >/dev/null 2>&1 && break
+		sleep 0.2
+	done
+	vault status >/dev/null || die "vault did not start; see $state/vault.log"
+	printf 'export VAULT_ADDR=%s\nexport VAULT_TOKEN=%s\nexport PATH=%s:"$PATH"\n' "$VAULT_ADDR" "$VAULT_TOKEN" "$state/bin" >"$state/env"
+	note "VAULT_ADDR=$VAULT_ADDR (log: .demo/vault.log)"
+
+	step "Registering the plugin by SHA-256 and mounting it at zsp/"
+	vault plugin register -sha256="$sha" secret "$plugin_name" >/dev/null
+	vault secrets enable -path=zsp "$plugin_name" >/dev/null
+	note "vault secrets list shows zsp/ of type $plugin_name"
+}
+
+load_sample_schema() {
+	step "Loading a small sample schema: billing.invoices, sales.orders, sales.customers"
+	psql_as "$ZSP_PG_USER" "$ZSP_PG_PASSWORD" "
+		CREATE SCHEMA IF NOT EXISTS billing;
+		CREATE TABLE IF NOT EXISTS billing.invoices (id int PRIMARY KEY, amount numeric NOT NULL);
+		INSERT INTO billing.invoices VALUES (1, 10.50), (2, 99.00) ON CONFLICT DO NOTHING;
+		CREATE SCHEMA IF NOT EXISTS sales;
+		CREATE TABLE IF NOT EXISTS sales.orders (id int PRIMARY KEY, status text NOT NULL);
+		INSERT INTO sales.orders VALUES (1, 'new'), (2, 'stuck') ON CONFLICT DO NOTHING;
+		CREATE TABLE IF NOT EXISTS sales.customers (id int PRIMARY KEY, name text NOT NULL);
+		INSERT INTO sales.customers VALUES (1, 'Acme') ON CONFLICT DO NOTHING;"
+}
+
+configure_engine() {
+	step "Writing the connection zsp/connections/main (the admin password is never read back)"
+	vault write zsp/connections/main \
+		connection_url="postgres://{{username}}:{{password}}@$ZSP_PG_HOST:$ZSP_PG_PORT/$ZSP_PG_DATABASE?sslmode=disable" \
+		username="$ZSP_PG_USER" password="$ZSP_PG_PASSWORD" >/dev/null
+	vault read zsp/connections/main
+
+	step "Writing three task roles"
+	vault write zsp/roles/billing-readonly connection=main default_ttl=15m max_ttl=1h \
+		description="Read the billing schema" \
+		grant_statements="GRANT USAGE ON SCHEMA billing TO {{group}}" \
+		grant_statements="GRANT SELECT ON ALL TABLES IN SCHEMA billing TO {{group}}" >/dev/null
+	note "billing-readonly: SELECT on the billing schema only"
+
+	vault write zsp/roles/orders-hotfix connection=main default_ttl=10m max_ttl=30m \
+		description="Fix stuck orders" \
+		grant_statements="GRANT USAGE ON SCHEMA sales TO {{group}}" \
+		grant_statements="GRANT SELECT, UPDATE ON sales.orders TO {{group}}" >/dev/null
+	note "orders-hotfix: SELECT and UPDATE on sales.orders only"
+
+	vault write zsp/roles/read-schema - >/dev/null <<-'JSON'
+		{
+		  "connection": "main",
+		  "description": "Read one schema, chosen by the requester",
+		  "grant_statements": [
+		    "GRANT USAGE ON SCHEMA {{schema}} TO {{group}}",
+		    "GRANT SELECT ON ALL TABLES IN SCHEMA {{schema}} TO {{group}}"
+		  ],
+		  "parameters": {"schema": ["billing", "sales"]},
+		  "default_ttl": "15m",
+		  "max_ttl": "1h"
+		}
+	JSON
+	note "read-schema: SELECT on one schema, where schema may only be billing or sales"
+}
+
+create_requester() {
+	step "Creating a requester, alice, who logs in with userpass"
+	vault auth enable userpass >/dev/null
+	vault policy write zsp-requester - >/dev/null <<-'HCL'
+		path "zsp/creds/*" { capabilities = ["read", "update"] }
+		path "zsp/requests/*" { capabilities = ["read", "list"] }
+	HCL
+	local password
+	password="$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')"
+	vault write auth/userpass/users/alice password="$password" token_policies=zsp-requester >/dev/null
+	vault login -token-only -method=userpass username=alice password="$password" >"$state/alice.token"
+	note "alice's token is in .demo/alice.token"
+}
+
+show_main_job() {
+	step "alice asks for the billing-readonly task: vault read zsp/creds/billing-readonly"
+	local json username password lease request
+	json="$(as_requester read -format=json zsp/creds/billing-readonly)"
+	username="$(jq -r .data.username <<<"$json")"
+	password="$(jq -r .data.password <<<"$json")"
+	lease="$(jq -r .lease_id <<<"$json")"
+	request="$(jq -r .data.request_id <<<"$json")"
+	note "account $username, lease $lease, valid until $(jq -r .data.expires_at <<<"$json")"
+
+	step "The account can do its task: SELECT sum(amount) FROM billing.invoices"
+	psql_as "$username" "$password" "SELECT sum(amount) AS total FROM billing.invoices"
+
+	step "...and nothing else: SELECT * FROM sales.orders is refused"
+	if psql_as "$username" "$password" "SELECT * FROM sales.orders" 2>"$state/refused.txt"; then
+		die "the billing-readonly account could read sales.orders"
+	fi
+	note "$(head -n 1 "$state/refused.txt")"
+
+	step "Revoking the lease: vault lease revoke $lease"
+	vault lease revoke "$lease" >/dev/null
+	note "the account is dropped at once"
+
+	step "Logging in again is refused"
+	if psql_as "$username" "$password" "SELECT 1" 2>"$state/refused.txt"; then
+		die "the revoked account could still log in"
+	fi
+	note "$(head -n 1 "$state/refused.txt")"
+
+	step "The request record: vault read zsp/requests/$request"
+	as_requester read zsp/requests/"$request"
+
+	step "A parameterized role: vault read zsp/creds/read-schema schema=sales"
+	as_requester read -format=json zsp/creds/read-schema schema=sales | jq '{username: .data.username, expires_at: .data.expires_at}'
+	step "A value outside the allowed list is rejected before anything runs: schema=hr"
+	as_requester read zsp/creds/read-schema schema=hr 2>&1 | sed 's/^/    /' || true
+}
+
+# ensure_jq installs jq, which reads the JSON the vault CLI prints, when it is
+# missing and this script may install packages.
+ensure_jq() {
+	command -v jq >/dev/null && return
+	if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+		step "Installing jq"
+		apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jq >/dev/null
+		return
+	fi
+	die "jq is missing; install it (sudo apt-get install jq) and run make demo again"
+}
+
+up() {
+	[[ -e $state/vault.pid ]] && die "a demo is already running; run make demo-down first"
+	ensure_jq
+	mkdir -p "$state"
+	"$root/scripts/pg-cluster.sh" check >/dev/null
+
+	start_postgres
+	start_vault
+	load_sample_schema
+	configure_engine
+	create_requester
+	show_main_job
+
+	step "Done. The demo keeps running:"
+	note "source .demo/env    # VAULT_ADDR, VAULT_TOKEN (root) and the vault binary"
+	note "make demo-down      # stop Vault and PostgreSQL and delete .demo/"
+}
+
+down() {
+	if [[ -f $state/vault.pid ]]; then
+		local pid
+		pid="$(cat "$state/vault.pid")"
+		if kill "$pid" 2>/dev/null; then
+			step "Stopped the Vault dev server (pid $pid)"
+		fi
+	fi
+	if [[ -d $state/pg ]]; then
+		"$root/scripts/pg-cluster.sh" stop "$state/pg" >/dev/null && step "Stopped the PostgreSQL cluster"
+	fi
+	rm -rf "$state"
+}
+
+case "${1:-}" in
+up) up ;;
+down) down ;;
+*)
+	echo "usage: $0 up|down" >&2
+	exit 2
+	;;
+esac

@@ -1,0 +1,174 @@
+package postgres
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// groupCommentPrefix starts the comment on every group role the client sets
+// up. The rest is the SHA-256 of the grant statements, so a change of grants
+// is seen without storing them on the server.
+const groupCommentPrefix = "zsp group grants sha256:"
+
+// groupState is what applyGroup reads about the admin and a group role.
+type groupState struct {
+	adminIsSuperuser bool
+	exists           bool
+	canLogin         bool
+	superuser        bool
+	comment          string
+}
+
+// EnsureGroup makes group a NOLOGIN role that holds exactly the privileges of
+// grants. It creates the role when missing. When the grants differ from those
+// applied last (the role's comment holds their SHA-256), it first revokes the
+// old privileges with DROP OWNED BY, after REASSIGN OWNED hands anything the
+// group owns to the admin, then runs the grants. Callers serialize on an
+// advisory lock keyed by the group name. A group the client has already
+// brought up to date costs no round trip.
+func (c *Client) EnsureGroup(ctx context.Context, group string, grants []string) error {
+	if group == "" {
+		return errors.New("missing group role name")
+	}
+
+	comment := groupComment(grants)
+	if c.cachedGroupComment(group) == comment {
+		return nil
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+
+	err := c.retryTransient(ctx, "ensure group", func(ctx context.Context) error {
+		return c.applyGroup(ctx, group, grants, comment)
+	})
+	if err != nil {
+		return fmt.Errorf("set up group role %q: %w", group, err)
+	}
+
+	c.cacheGroupComment(group, comment)
+	return nil
+}
+
+// applyGroup brings the group up to date in one transaction.
+func (c *Client) applyGroup(ctx context.Context, group string, grants []string, comment string) error {
+	tx, err := c.pool.Begin(ctx)
+	if err != nil {
+		return c.redact(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", group); err != nil {
+		return fmt.Errorf("lock group: %w", err)
+	}
+
+	// Read after the lock, so a caller that waited sees the work of the one before it.
+	state, err := readGroupState(ctx, tx, group)
+	if err != nil {
+		return err
+	}
+	if state.canLogin || state.superuser {
+		return fmt.Errorf("role %q exists and can log in or is a superuser, so it cannot be a group role; rename the task role or drop that role", group)
+	}
+	if state.exists && state.comment == comment {
+		return tx.Commit(ctx)
+	}
+
+	if err := c.resetGroup(ctx, tx, group, state); err != nil {
+		return err
+	}
+	for i, grant := range grants {
+		if _, err := tx.Exec(ctx, grant); err != nil {
+			return statementError(fmt.Sprintf("grant statement %d", i+1), err, grants...)
+		}
+	}
+
+	commentStatement := "COMMENT ON ROLE " + Quoter{}.QuoteIdentifier(group) + " IS " + Quoter{}.QuoteLiteral(comment)
+	if _, err := tx.Exec(ctx, commentStatement); err != nil {
+		return statementError("comment on group role", err)
+	}
+	return tx.Commit(ctx)
+}
+
+func readGroupState(ctx context.Context, tx pgx.Tx, group string) (groupState, error) {
+	var state groupState
+	err := tx.QueryRow(ctx, `
+		SELECT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user),
+		       r.oid IS NOT NULL,
+		       coalesce(r.rolcanlogin, false),
+		       coalesce(r.rolsuper, false),
+		       coalesce(shobj_description(r.oid, 'pg_authid'), '')
+		FROM (SELECT 1) AS one
+		LEFT JOIN pg_roles r ON r.rolname = $1`, group,
+	).Scan(&state.adminIsSuperuser, &state.exists, &state.canLogin, &state.superuser, &state.comment)
+	if err != nil {
+		return groupState{}, fmt.Errorf("read group role: %w", err)
+	}
+	return state, nil
+}
+
+// resetGroup creates a missing group, or strips an existing one of what
+// older grants gave it.
+func (c *Client) resetGroup(ctx context.Context, tx pgx.Tx, group string, state groupState) error {
+	quotedGroup := Quoter{}.QuoteIdentifier(group)
+	quotedAdmin := Quoter{}.QuoteIdentifier(c.admin)
+
+	if !state.exists {
+		if _, err := tx.Exec(ctx, "CREATE ROLE "+quotedGroup+" NOLOGIN"); err != nil {
+			return statementError("create group role", err)
+		}
+	}
+
+	// On PostgreSQL 15 and older, REASSIGN OWNED and DROP OWNED need
+	// membership in the role, which CREATEROLE alone does not give.
+	if !state.adminIsSuperuser {
+		if _, err := tx.Exec(ctx, "GRANT "+quotedGroup+" TO "+quotedAdmin); err != nil {
+			return statementError("grant group role to the admin", err)
+		}
+	}
+
+	if state.exists {
+		reset := "REASSIGN OWNED BY " + quotedGroup + " TO " + quotedAdmin + "; DROP OWNED BY " + quotedGroup
+		if _, err := tx.Exec(ctx, reset); err != nil {
+			return statementError("revoke old grants", err)
+		}
+	}
+	return nil
+}
+
+// groupComment returns the comment for a group with these grants. Each
+// statement is hashed with its length first, so ["ab", "c"] and ["a", "bc"] differ.
+func groupComment(grants []string) string {
+	hash := sha256.New()
+	for _, grant := range grants {
+		_ = binary.Write(hash, binary.BigEndian, uint64(len(grant)))
+		hash.Write([]byte(grant))
+	}
+	return groupCommentPrefix + hex.EncodeToString(hash.Sum(nil))
+}
+
+func (c *Client) cachedGroupComment(group string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.groups[group]
+}
+
+func (c *Client) cacheGroupComment(group, comment string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.groups[group] = comment
+}
+
+// forgetGroup drops the cached state of a group, so the next EnsureGroup
+// reads the server again: the role may have been dropped or changed there.
+func (c *Client) forgetGroup(group string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.groups, group)
+}
