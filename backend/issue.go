@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/hashicorp/go-uuid"
@@ -41,11 +42,12 @@ func (b *backend) issueAccount(ctx context.Context, req *logical.Request, ask *g
 		}
 	}
 
-	record, err := b.newRequestRecord(req, ask, conn)
+	requester := b.requesterName(req)
+	record, err := b.newRequestRecord(req, ask, conn, requester)
 	if err != nil {
 		return nil, err
 	}
-	creds, err := newAccountCredentials(ask, b.requesterName(req), b.now())
+	creds, err := newAccountCredentials(ask, requester, b.now())
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +110,7 @@ func (b *backend) issueAccount(ctx context.Context, req *logical.Request, ask *g
 	return resp, nil
 }
 
-func (b *backend) newRequestRecord(req *logical.Request, ask *grantAsk, conn *connectionEntry) (*requestRecord, error) {
+func (b *backend) newRequestRecord(req *logical.Request, ask *grantAsk, conn *connectionEntry, requester string) (*requestRecord, error) {
 	id, err := uuid.GenerateUUID()
 	if err != nil {
 		return nil, fmt.Errorf("generate request id: %w", err)
@@ -121,7 +123,7 @@ func (b *backend) newRequestRecord(req *logical.Request, ask *grantAsk, conn *co
 		Connection:        ask.role.Connection,
 		ConnectionID:      conn.ID,
 		RequesterEntityID: req.EntityID,
-		RequesterName:     b.requesterName(req),
+		RequesterName:     requester,
 		Parameters:        ask.parameters,
 		RequestedTTL:      ask.requestedTTL,
 		CreatedAt:         now,
@@ -232,12 +234,23 @@ func (b *backend) deleteWAL(ctx context.Context, s logical.Storage, id string) {
 	}
 }
 
-// requesterName returns the name of the requester's identity entity, or the
-// token's display name when the entity cannot be read.
+// requesterName returns a readable name for the requester: the identity
+// entity's name, or its first alias (the login name) when Vault generated the
+// entity's name, or the token's display name when the entity cannot be read.
 func (b *backend) requesterName(req *logical.Request) string {
 	entity, err := b.System().EntityInfo(req.EntityID)
-	if err != nil || entity == nil || entity.Name == "" {
+	if err != nil || entity == nil {
 		return req.DisplayName
 	}
-	return entity.Name
+	if generatedEntityName.MatchString(entity.Name) && len(entity.Aliases) > 0 && entity.Aliases[0].Name != "" {
+		return entity.Aliases[0].Name
+	}
+	if entity.Name != "" {
+		return entity.Name
+	}
+	return req.DisplayName
 }
+
+// generatedEntityName matches the names Vault gives entities it creates on a
+// first login, such as entity_93e9ffc5.
+var generatedEntityName = regexp.MustCompile(`^entity_[0-9a-f]{8}$`)

@@ -205,7 +205,9 @@ func (b *backend) recordRenewal(ctx context.Context, req *logical.Request, grant
 		return err
 	}
 	record.ExpiresAt = expiresAt
-	record.LeaseID = req.Secret.LeaseID
+	if req.Secret.LeaseID != "" {
+		record.LeaseID = req.Secret.LeaseID
+	}
 	record.addEvent(b.now(), "vault", "renewed", "valid until "+formatTime(expiresAt))
 	return putRequest(ctx, req.Storage, record)
 }
@@ -222,7 +224,9 @@ func (b *backend) recordRevocation(ctx context.Context, req *logical.Request, gr
 		now := b.now().UTC()
 		record.Status = statusRevoked
 		record.RevokedAt = now
-		record.LeaseID = req.Secret.LeaseID
+		if req.Secret.LeaseID != "" {
+			record.LeaseID = req.Secret.LeaseID
+		}
 		record.addEvent(now, "vault", "revoked", "account dropped")
 		if err := putRequest(ctx, req.Storage, record); err != nil {
 			return err

@@ -2,8 +2,8 @@ package roles
 
 import "fmt"
 
-// FieldError is a problem with one field of a task role or one request
-// parameter. Message says what is wrong with the value and how to fix it.
+// FieldError is an invalid value in one field of a task role or in one
+// request parameter.
 type FieldError struct {
 	// Field is the role field's API name (such as "default_ttl"), or the
 	// parameter's name when Parameter is true.

@@ -17,9 +17,9 @@ const (
 )
 
 // GroupName returns the name of the NOLOGIN group role that holds a task
-// role's privileges for one set of parameter values: "zsp_", the sanitized
-// role name cut to fit, '_', and the first 10 hex digits of a SHA-256 hash
-// over the role name and the parameters. The result contains only
+// role's privileges for one set of parameter values. The name is "zsp_",
+// the sanitized role name cut to fit, '_', and the first 10 hex digits of a
+// SHA-256 hash over the role name and the parameters. It contains only
 // [a-z0-9_], is at most 63 bytes and depends only on the arguments.
 func GroupName(role string, params map[string]string) string {
 	hash := groupHash(role, params)

@@ -33,10 +33,11 @@ func (t token) text() string {
 	return t.open + t.body + t.close
 }
 
-// lexer splits a statement into tokens. It follows PostgreSQL's scanner
-// (src/backend/parser/scan.l, versions 13 to 17) for every rule that decides
-// where a string, identifier, dollar-quoted string or comment ends, and
-// treats everything else as code. It never splits on ';'.
+// lexer splits a statement into tokens. It follows the rules of PostgreSQL's
+// scanner (src/backend/parser/scan.l) that decide where a string,
+// identifier, dollar-quoted string or comment ends, with
+// standard_conforming_strings on, and treats everything else as code. It
+// never splits on ';'. Its tricky cases were checked against PostgreSQL 15.
 type lexer struct {
 	src       string
 	pos       int
@@ -138,7 +139,7 @@ func (l *lexer) identifier() error {
 
 // number consumes a numeric constant's digits, decimal point and exponent.
 // Letters right after it start a new token, so 1E'x' is 1 followed by an
-// escape string, as in PostgreSQL 13 and 14 (15 and later reject it).
+// escape string, as older PostgreSQL versions read it (15 rejects it).
 func (l *lexer) number() {
 	i := skipDigits(l.src, l.pos)
 	if i < len(l.src) && l.src[i] == '.' && !strings.HasPrefix(l.src[i:], "..") {
@@ -201,8 +202,8 @@ func findClosingQuote(src string, from int, quote byte, backslashEscapes bool) (
 // markContinuation looks past the string constant that just ended for
 // PostgreSQL's continuation form: spaces, a newline, then any whitespace and
 // -- comments that end in a newline, then a quote. Vertical tab counts as
-// space, as in PostgreSQL 16 and later, because seeing a continuation that
-// is not there only escapes a value more than needed.
+// space too. Where PostgreSQL finds no continuation, a value escaped for an
+// escape string still ends inside the plain string it is in.
 func (l *lexer) markContinuation(kind tokenKind) {
 	l.continueAt = -1
 

@@ -3,7 +3,7 @@ package roles
 import "strings"
 
 // testQuoter quotes the way PostgreSQL drivers do: identifiers in "" with "
-// doubled, literals in '' with ' doubled, and E'' with \ doubled too when
+// doubled, literals in ” with ' doubled, and E” with \ doubled too when
 // the value has a backslash.
 type testQuoter struct{}
 

@@ -57,8 +57,8 @@ func (r *Role) Creation() []string {
 	return r.CreationStatements
 }
 
-// Validate checks every field and returns the first problem as a *FieldError
-// that names the field, shows the value and says how to fix it.
+// Validate checks every field. It returns the first problem found as a
+// *FieldError with the field, the value and the fix.
 func (r *Role) Validate() error {
 	checks := []func() error{
 		r.validateNames,

@@ -29,9 +29,10 @@ type Quoter interface {
 // "...", '...' or E'...' the value is escaped for those quotes. Inside a
 // dollar-quoted string the body is parsed again as code.
 //
-// NOTE: values inside '...' are escaped for standard_conforming_strings =
-// on, the PostgreSQL default since 9.1. The session that runs the rendered
-// statements must keep it on.
+// Backslashes are rejected in plain '...' strings, in the template and in
+// values placed there, because PostgreSQL reads a backslash there as an
+// escape when standard_conforming_strings is off. Without them, every token
+// ends at the same place whatever that setting is.
 //
 // NOTE: a value inside a string that a DO block then runs with EXECUTE is
 // escaped for the string only. Such templates should pass the value through
@@ -41,7 +42,7 @@ type Statement struct {
 	placeholders []string
 }
 
-// quoteContext is where a placeholder sits in a statement.
+// quoteContext is the quoting around a placeholder in a statement.
 type quoteContext int
 
 const (
@@ -107,18 +108,36 @@ func (s *Statement) addToken(tok token, allowed placeholderSet) error {
 		return s.addDollar(tok, allowed)
 	}
 
-	// Comments and Unicode-escape quotes take no placeholders: a value could
-	// end a comment, and a backslash in a value would start a Unicode escape.
-	if strings.Contains(tok.body, "{{") {
-		return fmt.Errorf("%q inside a %s is not allowed; move the placeholder out of it", placeholderSnippet(tok.body[strings.Index(tok.body, "{{"):]), kindName(tok.kind))
+	if i := strings.Index(tok.body, "{{"); i >= 0 {
+		return fmt.Errorf("%q inside a %s is not allowed; %s", placeholderSnippet(tok.body[i:]), kindName(tok.kind), noPlaceholderReason(tok.kind))
 	}
 	s.addText(tok.text())
 	return nil
 }
 
+// noPlaceholderReason returns why a token kind takes no placeholders and what to do instead.
+func noPlaceholderReason(kind tokenKind) string {
+	if kind == tokenLineComment || kind == tokenBlockComment {
+		return "move the placeholder out of the comment, because a value could end the comment early"
+	}
+	return `use a plain '...' string or "..." identifier, because a backslash in a value would start a Unicode escape`
+}
+
+// shorten cuts text to 40 bytes for error messages.
+func shorten(text string) string {
+	const maxShown = 40
+	if len(text) <= maxShown {
+		return text
+	}
+	return strings.ToValidUTF8(text[:maxShown], "") + "..."
+}
+
 // addQuoted appends a code token or a quoted token, splitting its body at
 // placeholders.
 func (s *Statement) addQuoted(tok token, context quoteContext, allowed placeholderSet) error {
+	if context == contextString && strings.Contains(tok.body, `\`) {
+		return fmt.Errorf(`string %q contains a backslash, which PostgreSQL reads as an escape when standard_conforming_strings is off; write it as E'...' with \\ for each backslash`, shorten(tok.text()))
+	}
 	s.addText(tok.open)
 
 	literalStart := 0
@@ -256,6 +275,9 @@ func (seg segment) renderPlaceholder(values map[string]string, q Quoter) (string
 	case contextQuotedIdentifier:
 		return strings.ReplaceAll(value, `"`, `""`), nil
 	case contextString:
+		if strings.Contains(value, `\`) {
+			return "", fmt.Errorf(`value for placeholder {{%s}} contains a backslash, which a '...' string reads differently when standard_conforming_strings is off; write the placeholder without quotes or inside E'...'`, seg.placeholder)
+		}
 		return strings.ReplaceAll(value, `'`, `''`), nil
 	case contextEscapeString:
 		return strings.ReplaceAll(strings.ReplaceAll(value, `\`, `\\`), `'`, `''`), nil

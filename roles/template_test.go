@@ -69,8 +69,8 @@ func TestRenderContexts(t *testing.T) {
 		{
 			name:     "inside single quotes",
 			template: `ALTER ROLE x PASSWORD '{{password}}'`,
-			values:   map[string]string{"password": `a'b"c\d`},
-			want:     `ALTER ROLE x PASSWORD 'a''b"c\d'`,
+			values:   map[string]string{"password": `a'b"c$$d`},
+			want:     `ALTER ROLE x PASSWORD 'a''b"c$$d'`,
 		},
 		{
 			name:     "inside escape string",
@@ -231,6 +231,18 @@ func TestParseStatementErrors(t *testing.T) {
 			want:     "in dollar-quoted string $$: unterminated quoted string",
 		},
 		{
+			name:     "backslash in plain string",
+			template: `COMMENT ON ROLE {{name}} IS 'C:\temp'`,
+			allowed:  allowed,
+			want:     `string "'C:\\temp'" contains a backslash, which PostgreSQL reads as an escape when standard_conforming_strings is off; write it as E'...'`,
+		},
+		{
+			name:     "backslash in plain string in dollar body",
+			template: `DO $$ BEGIN PERFORM '\', {{name}}; END $$`,
+			allowed:  allowed,
+			want:     "contains a backslash",
+		},
+		{
 			name:     "unterminated comment",
 			template: "GRANT x TO {{name}} /* note",
 			allowed:  allowed,
@@ -273,6 +285,12 @@ func TestRenderErrors(t *testing.T) {
 			template: "ALTER ROLE x PASSWORD '{{password}}'",
 			values:   map[string]string{"password": "se\xffcret"},
 			want:     "value for placeholder {{password}} is not valid UTF-8",
+		},
+		{
+			name:     "value with backslash in plain string",
+			template: "ALTER ROLE x PASSWORD '{{password}}'",
+			values:   map[string]string{"password": `se\cret`},
+			want:     "value for placeholder {{password}} contains a backslash, which a '...' string reads differently when standard_conforming_strings is off",
 		},
 		{
 			name:     "value closes empty dollar tag",

@@ -43,9 +43,9 @@ type usernamePart struct {
 	placeholder string
 }
 
-// ParseUsernameTemplate parses a username template. It must use {{random}}
-// exactly once, and its literal text must be ASCII letters, digits or '_'
-// (letters are lowercased).
+// ParseUsernameTemplate parses a username template. The template must use
+// {{random}} exactly once and leave room for it within 63 bytes. Its literal
+// text must be ASCII letters, digits or '_', and letters are lowercased.
 func ParseUsernameTemplate(text string) (*UsernameTemplate, error) {
 	t := &UsernameTemplate{}
 	for rest := text; rest != ""; {
@@ -125,15 +125,16 @@ func (t *UsernameTemplate) check() error {
 		return fmt.Errorf("uses {{random}} %d times; use it once", randoms)
 	}
 	if fixed > maxUsernameBytes {
-		return fmt.Errorf("literal text, {{random}} and {{unix_time}} take %d bytes but a username holds at most %d; shorten the literal text", fixed, maxUsernameBytes)
+		return fmt.Errorf("literal text, {{random}} and {{unix_time}} need %d bytes, but a username is at most %d bytes; shorten the literal text", fixed, maxUsernameBytes)
 	}
 	return nil
 }
 
-// Generate returns a username for one account: only [a-z0-9_], at most 63
-// bytes. Role and display name are sanitized and, when the name would be too
-// long, shortened (the longer first); the 12 random characters and the Unix
-// time digits are never cut. random defaults to crypto/rand.Reader when nil.
+// Generate returns a username for one account, made of [a-z0-9_] and at most
+// 63 bytes long. Role and display name are sanitized, and runs of '_' are
+// collapsed. When the name is too long, the longer of role and display name
+// is shortened first. The 12 random characters and the Unix time digits are
+// never cut. A nil random reads from crypto/rand.Reader.
 func (t *UsernameTemplate) Generate(role, displayName string, now time.Time, random io.Reader) (string, error) {
 	if random == nil {
 		random = rand.Reader

@@ -133,8 +133,8 @@ func TestParseUsernameTemplateErrors(t *testing.T) {
 		{template: "zsp_é{{random}}", want: `contains 'é'`},
 		{template: "zsp_{{user}}_{{random}}", want: `unknown placeholder "{{user}}"; use {{role}}, {{display_name}}, {{random}} or {{unix_time}}`},
 		{template: "zsp_{{random", want: `invalid placeholder "{{random"`},
-		{template: strings.Repeat("x", 52) + "{{random}}", want: "take 64 bytes but a username holds at most 63"},
-		{template: strings.Repeat("x", 42) + "{{unix_time}}{{random}}", want: "take 64 bytes"},
+		{template: strings.Repeat("x", 52) + "{{random}}", want: "need 64 bytes, but a username is at most 63 bytes"},
+		{template: strings.Repeat("x", 42) + "{{unix_time}}{{random}}", want: "need 64 bytes"},
 		{template: "", want: "missing {{random}}"},
 	}
 

@@ -32,8 +32,8 @@ if [[ -z $version ]]; then
 	fi
 fi
 
-# Build beside the target and rename, so a Vault server running the old
-# binary never sees a half-written file.
+# Build beside the target and rename, so a Vault server that starts the
+# plugin during the build never runs a half-written file.
 mkdir -p "$out_dir"
 go build -trimpath -ldflags "-X main.version=$version" -o "$out_dir/.$name.tmp" "./cmd/$name"
 mv "$out_dir/.$name.tmp" "$out_dir/$name"

@@ -11,9 +11,13 @@ package testenv
 //		os.Exit(code)
 //	}
 //
-// A shared cluster is cheaper, because initdb takes about a second, so tests
-// that share one use unique role and database names. A test that stops the
-// server (Stop, then Start) gets a cluster of its own.
+// A shared cluster is cheaper, because creating one takes a second or two,
+// so tests that share one use unique role and database names. A test that
+// stops the server (Stop, then Start) gets a cluster of its own.
+//
+// NOTE: a test binary that dies without running its cleanups (a -timeout
+// panic, SIGKILL) leaves its cluster running in /tmp/zsp-pg-*. Stop it with
+// scripts/pg-cluster.sh stop DIR.
 //
 // When ZSP_PG_URL is set, both use that server instead and start nothing. The
 // URL must name its host and port, so that no client falls back to a default

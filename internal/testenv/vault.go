@@ -75,6 +75,10 @@ func StartVault(tb testing.TB, opts VaultOptions) *Vault {
 	if pluginDir == "" {
 		pluginDir, _ = BuildPlugin(tb)
 	}
+	pluginDir, err := filepath.Abs(pluginDir)
+	if err != nil {
+		tb.Fatalf("resolve plugin directory %q: %v", opts.PluginDir, err)
+	}
 
 	dir := tb.TempDir()
 	for attempt := 1; ; attempt++ {

@@ -18,9 +18,10 @@ type NewAccount struct {
 	Default    bool     // Statements is the single default create-and-join statement
 }
 
-// CreateAccount runs the creation statements and sets the marker comment.
-// Nothing is left behind on failure, because everything runs in one
-// transaction. The default statement is sent with the comment as one
+// CreateAccount runs the creation statements and sets the marker comment,
+// all in one transaction, so a failed statement leaves nothing on the server.
+// (A connection lost during the commit leaves the outcome unknown, which the
+// caller's write-ahead log covers.) The default statement is sent with the comment as one
 // simple-protocol query, which PostgreSQL runs as one implicit transaction, in
 // one round trip. Custom statements run in an explicit transaction that
 // first takes the advisory lock on LockKey, so grants on shared objects from

@@ -21,7 +21,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// callTimeout bounds every call on the server, each step of DropAccount
+// callTimeout bounds each call on the server, and each step of DropAccount
 // separately, so a hung server cannot block a Vault request indefinitely.
 const callTimeout = 15 * time.Second
 
@@ -117,8 +117,8 @@ func (c *Client) describeTarget() string {
 }
 
 // redact masks the admin password in err. The driver does not put passwords
-// into its errors, so this is a second line of defence; a masked error no
-// longer wraps the original, which would still hold the password.
+// into its errors, so this is a second line of defence. A masked error no
+// longer wraps the original, because the original still contains the password.
 func (c *Client) redact(err error) error {
 	password := c.currentPassword()
 	if err == nil || password == "" || !strings.Contains(err.Error(), password) {

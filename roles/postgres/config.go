@@ -42,8 +42,8 @@ type ConnectionConfig struct {
 	MaxConnectionLifetime time.Duration // 0 means no limit
 }
 
-// Target is where issued accounts connect: the server and database of the
-// connection URL.
+// Target is the server and database that issued accounts connect to, as the
+// connection URL names them.
 type Target struct {
 	Host     string
 	Port     uint16

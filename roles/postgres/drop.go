@@ -14,7 +14,7 @@ import (
 // still runs when its objects are reassigned.
 const terminateWaitMillis = 5000
 
-// accountRole is what DropAccount reads about the account and the admin.
+// accountRole is the account's role as DropAccount looks it up, with facts about the admin.
 type accountRole struct {
 	oid              uint32
 	adminIsSuperuser bool
@@ -41,7 +41,7 @@ func (c *Client) DropAccount(ctx context.Context, username string, extra []strin
 		return errors.New("missing account username")
 	}
 	if username == c.admin {
-		return fmt.Errorf("refusing to drop %q: it is the connection's admin role", username)
+		return fmt.Errorf("cannot drop account %q: it is the connection's admin role, which the plugin needs", username)
 	}
 
 	err := c.dropAccount(ctx, username, extra)

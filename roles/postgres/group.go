@@ -16,7 +16,7 @@ import (
 // is seen without storing them on the server.
 const groupCommentPrefix = "zsp group grants sha256:"
 
-// groupState is what applyGroup reads about the admin and a group role.
+// groupState is the group role as applyGroup finds it, and whether the admin is a superuser.
 type groupState struct {
 	adminIsSuperuser bool
 	exists           bool
@@ -68,7 +68,7 @@ func (c *Client) applyGroup(ctx context.Context, group string, grants []string, 
 		return fmt.Errorf("lock group: %w", err)
 	}
 
-	// Read after the lock, so a caller that waited sees the work of the one before it.
+	// Read after the lock, so a caller that waited reads what the one before it committed.
 	state, err := readGroupState(ctx, tx, group)
 	if err != nil {
 		return err

@@ -132,7 +132,7 @@ func TestEnsureGroupCachedMakesNoCall(t *testing.T) {
 	require.NoError(t, client.EnsureGroup(testContext(t), group, grants))
 	client.Close()
 
-	// With the pool closed, only the cache can answer.
+	// With the pool closed, only a cache hit can return nil.
 	require.NoError(t, client.EnsureGroup(testContext(t), group, grants))
 	require.Error(t, client.EnsureGroup(testContext(t), group, nil), "changed grants must reach the server")
 }

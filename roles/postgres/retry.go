@@ -8,9 +8,9 @@ import (
 
 const (
 	// maxAttempts, retryBaseDelay and retryMaxDelay bound the retries of a
-	// transaction that failed on a transient conflict: up to 7 waits that
-	// double from 20 ms, capped at 500 ms, each plus up to as much again in
-	// jitter, so at most about 3.3 s in all. TestCreateAccountConcurrentCustomGrants
+	// transaction that failed on a transient conflict. There are up to 7
+	// waits that double from 20 ms up to 500 ms. Jitter adds up to as much
+	// again to each, so they take at most about 3.3 s. TestCreateAccountConcurrentCustomGrants
 	// (8 task roles granting on one schema) needed a 4th attempt in about
 	// 1 run in 15, so 5 attempts left too thin a margin.
 	maxAttempts    = 8
