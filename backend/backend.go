@@ -46,6 +46,16 @@ type backend struct {
 	// roleLocks serializes writes per task-role name.
 	roleLocks []*locksutil.LockEntry
 
+	// openLocks serializes asks of one requester for one role and values.
+	openLocks []*locksutil.LockEntry
+
+	// requestLocks serializes every change to one request record. Code that
+	// takes both takes the open lock first.
+	requestLocks []*locksutil.LockEntry
+
+	// notifier sends webhook messages in the background.
+	notifier *notifier
+
 	// now is the clock; tests replace it.
 	now func() time.Time
 
@@ -59,6 +69,9 @@ func newBackend(version string) *backend {
 		clients:         newClientCache(),
 		connectionLocks: locksutil.CreateLocks(),
 		roleLocks:       locksutil.CreateLocks(),
+		openLocks:       locksutil.CreateLocks(),
+		requestLocks:    locksutil.CreateLocks(),
+		notifier:        newNotifier(),
 		now:             time.Now,
 	}
 
@@ -76,11 +89,15 @@ func newBackend(version string) *backend {
 			pathRoles(b),
 			pathCreds(b),
 			pathRequests(b),
+			pathRequestActions(b),
+			pathReviews(b),
+			pathOncall(b),
 		),
 		Secrets:           []*framework.Secret{secretAccount(b)},
 		WALRollback:       b.walRollback,
 		WALRollbackMinAge: walRollbackMinAge,
 		Invalidate:        b.invalidate,
+		PeriodicFunc:      b.periodic,
 		Clean:             b.clean,
 		RunningVersion:    version,
 	}

@@ -7,10 +7,10 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/hashicorp/go-uuid"
 	"github.com/hashicorp/vault/sdk/framework"
 	"github.com/hashicorp/vault/sdk/logical"
 
+	"github.com/zsp-dev/vault-plugin-secrets-zsp/approval"
 	"github.com/zsp-dev/vault-plugin-secrets-zsp/roles"
 	"github.com/zsp-dev/vault-plugin-secrets-zsp/roles/postgres"
 )
@@ -23,16 +23,17 @@ type accountCredentials struct {
 	verifier string
 }
 
-// issueAccount creates the account for an ask and returns the lease response.
-// A WAL entry covers the time between creating the account and handing out
-// its lease, so an account from a crash in between is dropped on rollback.
-func (b *backend) issueAccount(ctx context.Context, req *logical.Request, ask *grantAsk) (*logical.Response, error) {
+// issueAccount creates the account of an approved request and returns the
+// lease response. A WAL entry covers the time between creating the account
+// and handing out its lease, so an account from a crash in between is
+// dropped on rollback. The caller holds the request's lock.
+func (b *backend) issueAccount(ctx context.Context, req *logical.Request, ask *grantAsk, record *requestRecord) (*logical.Response, error) {
 	client, conn, err := b.clientFor(ctx, req.Storage, ask.role.Connection)
 	if err != nil {
 		return nil, err
 	}
 	if conn == nil {
-		return logical.ErrorResponse(fmt.Sprintf("role %q uses connection %q, which does not exist; ask an operator to create it or fix the role", ask.roleName, ask.role.Connection)), nil
+		return nil, &callerError{fmt.Sprintf("role %q uses connection %q, which does not exist; ask an operator to create it or fix the role", ask.roleName, ask.role.Connection)}
 	}
 
 	group := roles.GroupName(ask.roleName, ask.parameters)
@@ -42,21 +43,15 @@ func (b *backend) issueAccount(ctx context.Context, req *logical.Request, ask *g
 		}
 	}
 
-	requester := b.requesterName(req)
-	record, err := b.newRequestRecord(req, ask, conn, requester)
+	creds, err := newAccountCredentials(ask, record.RequesterName, b.now())
 	if err != nil {
 		return nil, err
 	}
-	creds, err := newAccountCredentials(ask, requester, b.now())
-	if err != nil {
-		return nil, err
-	}
-
 	issuedAt := b.now().UTC()
 	expiresAt := issuedAt.Add(ask.ttl)
 	statements, err := creationStatements(ask, group, creds, expiresAt)
 	if err != nil {
-		return logical.ErrorResponse(err.Error()), nil
+		return nil, &callerError{err.Error()}
 	}
 
 	walID, err := framework.PutWAL(ctx, req.Storage, walKindAccount, &accountWAL{
@@ -98,7 +93,7 @@ func (b *backend) issueAccount(ctx context.Context, req *logical.Request, ask *g
 		return nil, err
 	}
 
-	resp, err := b.grantResponse(conn, grant, creds, expiresAt, ask.ttl)
+	resp, err := b.grantResponse(conn, grant, creds, expiresAt, ask.ttl, record)
 	if err != nil {
 		return nil, err
 	}
@@ -108,28 +103,6 @@ func (b *backend) issueAccount(ctx context.Context, req *logical.Request, ask *g
 	}
 	b.logger().Info("account issued", "request_id", record.ID, "role", ask.roleName, "username", creds.username, "ttl", ask.ttl.String())
 	return resp, nil
-}
-
-func (b *backend) newRequestRecord(req *logical.Request, ask *grantAsk, conn *connectionEntry, requester string) (*requestRecord, error) {
-	id, err := uuid.GenerateUUID()
-	if err != nil {
-		return nil, fmt.Errorf("generate request id: %w", err)
-	}
-
-	now := b.now().UTC()
-	record := &requestRecord{
-		ID:                id,
-		Role:              ask.roleName,
-		Connection:        ask.role.Connection,
-		ConnectionID:      conn.ID,
-		RequesterEntityID: req.EntityID,
-		RequesterName:     requester,
-		Parameters:        ask.parameters,
-		RequestedTTL:      ask.requestedTTL,
-		CreatedAt:         now,
-	}
-	record.addEvent(now, req.EntityID, "requested", fmt.Sprintf("ttl %s", ask.ttl))
-	return record, nil
 }
 
 func newAccountCredentials(ask *grantAsk, displayName string, now time.Time) (*accountCredentials, error) {
@@ -186,7 +159,8 @@ func accountMarker(requestID string) string {
 
 // recordIssue saves the issued request and indexes the live account.
 func (b *backend) recordIssue(ctx context.Context, req *logical.Request, record *requestRecord, grant *grantData, expiresAt time.Time) error {
-	record.Status = statusIssued
+	record.Status = approval.StatusIssued
+	record.ConnectionID = grant.ConnectionID
 	record.Username = grant.Username
 	record.IssuedAt = grant.IssuedAt
 	record.ExpiresAt = expiresAt
@@ -196,11 +170,16 @@ func (b *backend) recordIssue(ctx context.Context, req *logical.Request, record 
 	if err := putRequest(ctx, req.Storage, record); err != nil {
 		return err
 	}
+	if len(grant.Parameters) > 0 {
+		if err := putJSON(ctx, req.Storage, historyKey(record.RequesterEntityID, grant.Role, grant.Parameters), struct{}{}); err != nil {
+			return err
+		}
+	}
 	return putLiveGrant(ctx, req.Storage, grant.ConnectionID, liveGrant{RequestID: record.ID, Username: grant.Username, Role: grant.Role})
 }
 
 // grantResponse builds the lease response for a new account.
-func (b *backend) grantResponse(conn *connectionEntry, grant *grantData, creds *accountCredentials, expiresAt time.Time, ttl time.Duration) (*logical.Response, error) {
+func (b *backend) grantResponse(conn *connectionEntry, grant *grantData, creds *accountCredentials, expiresAt time.Time, ttl time.Duration, record *requestRecord) (*logical.Response, error) {
 	target, err := conn.postgresConfig().Target()
 	if err != nil {
 		return nil, fmt.Errorf("read host and database of connection %q: %w", grant.Connection, err)
@@ -212,14 +191,18 @@ func (b *backend) grantResponse(conn *connectionEntry, grant *grantData, creds *
 	}
 
 	data := map[string]any{
-		"username":       creds.username,
-		"password":       creds.password,
-		"request_id":     grant.RequestID,
-		"host":           target.Host,
-		"port":           int(target.Port),
-		"database":       target.Database,
-		"connection_url": target.AccountURL(creds.username, creds.password),
-		"expires_at":     formatTime(expiresAt),
+		"username":        creds.username,
+		"password":        creds.password,
+		"request_id":      grant.RequestID,
+		"host":            target.Host,
+		"port":            int(target.Port),
+		"database":        target.Database,
+		"connection_url":  target.AccountURL(creds.username, creds.password),
+		"expires_at":      formatTime(expiresAt),
+		"status":          string(approval.StatusIssued),
+		"risk_score":      record.RiskScore,
+		"risk_factors":    factorData(record.RiskFactors),
+		"decision_reason": record.Route.Reason,
 	}
 	resp := b.Secret(secretAccountType).Response(data, internal)
 	resp.Secret.TTL = ttl

@@ -3,20 +3,44 @@ package backend
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/hashicorp/vault/sdk/framework"
 	"github.com/hashicorp/vault/sdk/logical"
+
+	"github.com/zsp-dev/vault-plugin-secrets-zsp/approval"
 )
 
 const configKey = "config"
 
-// engineConfig holds the engine-wide defaults that apply where a task role
-// sets none.
+// engineConfig holds the engine-wide settings: TTL defaults and caps, request
+// expiry, business hours, the approval SLA and notification webhooks.
 type engineConfig struct {
-	DefaultTTL writtenDuration `json:"default_ttl"`
-	MaxTTL     writtenDuration `json:"max_ttl"`
+	DefaultTTL             writtenDuration `json:"default_ttl"`
+	MaxTTL                 writtenDuration `json:"max_ttl"`
+	RequestTTL             writtenDuration `json:"request_ttl"`
+	ClaimTTL               writtenDuration `json:"claim_ttl"`
+	EmergencyRequestTTL    writtenDuration `json:"emergency_request_ttl"`
+	ApprovalSLA            writtenDuration `json:"approval_sla"`
+	BusinessHours          string          `json:"business_hours"`
+	Timezone               string          `json:"timezone"`
+	SecurityScoreThreshold int             `json:"security_score_threshold"`
+	WebhookURLs            []string        `json:"webhook_urls"`
+}
+
+// defaultConfig is the configuration before any write.
+func defaultConfig() *engineConfig {
+	expiry := approval.DefaultExpiry()
+	return &engineConfig{
+		RequestTTL:             writtenDuration{Value: expiry.RequestTTL},
+		ClaimTTL:               writtenDuration{Value: expiry.ClaimTTL},
+		EmergencyRequestTTL:    writtenDuration{Value: expiry.EmergencyRequestTTL},
+		ApprovalSLA:            writtenDuration{Value: 30 * time.Minute},
+		Timezone:               "UTC",
+		SecurityScoreThreshold: approval.DefaultSecurityThreshold,
+	}
 }
 
 func pathConfig(b *backend) []*framework.Path {
@@ -26,40 +50,75 @@ func pathConfig(b *backend) []*framework.Path {
 			OperationPrefix: operationPrefix,
 			OperationSuffix: "configuration",
 		},
-		Fields: map[string]*framework.FieldSchema{
-			"default_ttl": {
-				Type:        framework.TypeSignedDurationSecond,
-				Description: "Lease TTL for roles that set no default_ttl. Zero uses the mount's default lease TTL.",
-				DisplayAttrs: &framework.DisplayAttributes{Name: "Default TTL"},
-			},
-			"max_ttl": {
-				Type:        framework.TypeSignedDurationSecond,
-				Description: "Cap on every grant's window, across all roles. Zero leaves only the role's max_ttl and the mount's maximum lease TTL.",
-				DisplayAttrs: &framework.DisplayAttributes{Name: "Max TTL"},
-			},
-		},
+		Fields: configFields(framework.TypeSignedDurationSecond),
 		Operations: map[logical.Operation]framework.OperationHandler{
 			logical.ReadOperation: &framework.PathOperation{
-				Callback:  b.pathConfigRead,
-				Summary:   "Read the engine-wide defaults.",
-				Responses: map[int][]framework.Response{200: {{Description: "OK", Fields: configResponseFields}}},
+				Callback:     b.pathConfigRead,
+				Summary:      "Read the engine-wide settings.",
+				Responses:    map[int][]framework.Response{200: {{Description: "OK", Fields: configFields(framework.TypeDurationSecond)}}},
 				DisplayAttrs: &framework.DisplayAttributes{OperationVerb: "read"},
 			},
 			logical.UpdateOperation: &framework.PathOperation{
-				Callback:  b.pathConfigWrite,
-				Summary:   "Set the engine-wide defaults. Fields not sent keep their value.",
-				Responses: map[int][]framework.Response{204: {{Description: "No Content"}}},
+				Callback:     b.pathConfigWrite,
+				Summary:      "Set the engine-wide settings. Fields not sent keep their value.",
+				Responses:    map[int][]framework.Response{204: {{Description: "No Content"}}},
 				DisplayAttrs: &framework.DisplayAttributes{OperationVerb: "configure"},
 			},
 		},
-		HelpSynopsis:    "Engine-wide defaults.",
+		HelpSynopsis:    "Engine-wide settings.",
 		HelpDescription: strings.TrimSpace(configHelp),
 	}}
 }
 
-var configResponseFields = map[string]*framework.FieldSchema{
-	"default_ttl": {Type: framework.TypeDurationSecond, Description: "Lease TTL for roles that set no default_ttl, as written."},
-	"max_ttl":     {Type: framework.TypeDurationSecond, Description: "Cap on every grant's window, as written."},
+// configFields declares the fields; writes take signed durations so that a
+// negative value reaches the handler, which says what to send instead.
+func configFields(durationType framework.FieldType) map[string]*framework.FieldSchema {
+	return map[string]*framework.FieldSchema{
+		"default_ttl": {
+			Type:         durationType,
+			Description:  "Lease TTL for roles whose tier and fields set none. Zero uses the mount's default lease TTL.",
+			DisplayAttrs: &framework.DisplayAttributes{Name: "Default TTL"},
+		},
+		"max_ttl": {
+			Type:         durationType,
+			Description:  "Cap on every grant's window, across all roles. Zero leaves the role's max_ttl and the mount's maximum lease TTL.",
+			DisplayAttrs: &framework.DisplayAttributes{Name: "Max TTL"},
+		},
+		"request_ttl": {
+			Type:        durationType,
+			Description: "How long a request may wait for approval before it expires. Default 24h.",
+		},
+		"claim_ttl": {
+			Type:        durationType,
+			Description: "How long an approved request waits for the requester to read creds before it expires. Default 1h.",
+		},
+		"emergency_request_ttl": {
+			Type:        durationType,
+			Description: "How long a break-glass request may wait for its one approval. Default 15m.",
+		},
+		"approval_sla": {
+			Type:         durationType,
+			Description:  "Time within which approvers should decide; a request pending longer sends one SLA-breach notification. Zero turns it off. Default 30m.",
+			DisplayAttrs: &framework.DisplayAttributes{Name: "Approval SLA"},
+		},
+		"business_hours": {
+			Type:        framework.TypeString,
+			Description: `Business hours in the time zone below, such as "mon-fri 09:00-18:00". Empty means none are set: no request counts as outside business hours.`,
+		},
+		"timezone": {
+			Type:        framework.TypeString,
+			Description: `IANA time zone of business_hours, such as "Europe/Berlin". Default UTC.`,
+		},
+		"security_score_threshold": {
+			Type:        framework.TypeInt,
+			Description: "Risk score at or above which a request needs the role's security_approver_groups. Default 70.",
+		},
+		"webhook_urls": {
+			Type:         framework.TypeCommaStringSlice,
+			Description:  `HTTP(S) URLs that receive a JSON message {"text": "..."} (Slack-compatible) for each new pending request, decision, break-glass grant and SLA breach. Treat them as secrets: chat webhooks carry tokens.`,
+			DisplayAttrs: &framework.DisplayAttributes{Name: "Webhook URLs", Sensitive: true},
+		},
+	}
 }
 
 func (b *backend) pathConfigRead(ctx context.Context, req *logical.Request, _ *framework.FieldData) (*logical.Response, error) {
@@ -68,8 +127,16 @@ func (b *backend) pathConfigRead(ctx context.Context, req *logical.Request, _ *f
 		return nil, err
 	}
 	return &logical.Response{Data: map[string]any{
-		"default_ttl": cfg.DefaultTTL.readForm(),
-		"max_ttl":     cfg.MaxTTL.readForm(),
+		"default_ttl":              cfg.DefaultTTL.readForm(),
+		"max_ttl":                  cfg.MaxTTL.readForm(),
+		"request_ttl":              cfg.RequestTTL.readForm(),
+		"claim_ttl":                cfg.ClaimTTL.readForm(),
+		"emergency_request_ttl":    cfg.EmergencyRequestTTL.readForm(),
+		"approval_sla":             cfg.ApprovalSLA.readForm(),
+		"business_hours":           cfg.BusinessHours,
+		"timezone":                 cfg.Timezone,
+		"security_score_threshold": cfg.SecurityScoreThreshold,
+		"webhook_urls":             nonNil(cfg.WebhookURLs),
 	}}, nil
 }
 
@@ -78,22 +145,11 @@ func (b *backend) pathConfigWrite(ctx context.Context, req *logical.Request, d *
 	if err != nil {
 		return nil, err
 	}
-
-	for field, target := range map[string]*writtenDuration{"default_ttl": &cfg.DefaultTTL, "max_ttl": &cfg.MaxTTL} {
-		raw, ok := d.Raw[field]
-		if !ok {
-			continue
-		}
-		parsed, err := parseWrittenDuration(field, raw)
-		if err != nil {
-			return logical.ErrorResponse(err.Error()), nil
-		}
-		*target = parsed
+	if err := applyConfigFields(cfg, d); err != nil {
+		return logical.ErrorResponse(err.Error()), nil
 	}
-
-	if cfg.MaxTTL.Value > 0 && cfg.DefaultTTL.Value > cfg.MaxTTL.Value {
-		return logical.ErrorResponse(fmt.Sprintf(`invalid "default_ttl": %s is longer than "max_ttl" %s; lower default_ttl or raise max_ttl`,
-			cfg.DefaultTTL.Value, cfg.MaxTTL.Value)), nil
+	if err := cfg.validate(); err != nil {
+		return logical.ErrorResponse(err.Error()), nil
 	}
 
 	if err := putJSON(ctx, req.Storage, configKey, cfg); err != nil {
@@ -102,10 +158,104 @@ func (b *backend) pathConfigWrite(ctx context.Context, req *logical.Request, d *
 	return nil, nil
 }
 
-// getConfig returns the stored configuration, or the zero configuration when
-// none was written.
+func applyConfigFields(cfg *engineConfig, d *framework.FieldData) error {
+	durations := map[string]*writtenDuration{
+		"default_ttl":           &cfg.DefaultTTL,
+		"max_ttl":               &cfg.MaxTTL,
+		"request_ttl":           &cfg.RequestTTL,
+		"claim_ttl":             &cfg.ClaimTTL,
+		"emergency_request_ttl": &cfg.EmergencyRequestTTL,
+		"approval_sla":          &cfg.ApprovalSLA,
+	}
+	for field, target := range durations {
+		raw, ok := d.Raw[field]
+		if !ok {
+			continue
+		}
+		parsed, err := parseWrittenDuration(field, raw)
+		if err != nil {
+			return err
+		}
+		*target = parsed
+	}
+
+	if raw, ok := d.GetOk("business_hours"); ok {
+		cfg.BusinessHours = strings.TrimSpace(raw.(string))
+	}
+	if raw, ok := d.GetOk("timezone"); ok {
+		cfg.Timezone = strings.TrimSpace(raw.(string))
+	}
+	if raw, ok := d.GetOk("security_score_threshold"); ok {
+		cfg.SecurityScoreThreshold = raw.(int)
+	}
+	if raw, ok := d.GetOk("webhook_urls"); ok {
+		cfg.WebhookURLs = raw.([]string)
+	}
+	return nil
+}
+
+func (c *engineConfig) validate() error {
+	if c.MaxTTL.Value > 0 && c.DefaultTTL.Value > c.MaxTTL.Value {
+		return fmt.Errorf(`invalid "default_ttl": %s is longer than "max_ttl" %s; lower default_ttl or raise max_ttl`, c.DefaultTTL.Value, c.MaxTTL.Value)
+	}
+	for field, d := range map[string]writtenDuration{"request_ttl": c.RequestTTL, "claim_ttl": c.ClaimTTL, "emergency_request_ttl": c.EmergencyRequestTTL} {
+		if d.Value <= 0 {
+			return fmt.Errorf("invalid %q: it must be longer than zero, such as 1h", field)
+		}
+	}
+	if _, err := c.hours(); err != nil {
+		return err
+	}
+	if c.SecurityScoreThreshold < 1 || c.SecurityScoreThreshold > 100 {
+		return fmt.Errorf(`invalid "security_score_threshold": %d is out of range; use 1 to 100`, c.SecurityScoreThreshold)
+	}
+	for _, raw := range c.WebhookURLs {
+		if err := validateWebhookURL(raw); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// hours returns the configured business hours.
+func (c *engineConfig) hours() (approval.BusinessHours, error) {
+	hours, err := approval.ParseBusinessHours(c.BusinessHours, c.Timezone)
+	if err != nil {
+		return approval.BusinessHours{}, fmt.Errorf(`invalid "business_hours" or "timezone": %w`, err)
+	}
+	return hours, nil
+}
+
+// expiry returns the request expiry settings.
+func (c *engineConfig) expiry() approval.Expiry {
+	return approval.Expiry{RequestTTL: c.RequestTTL.Value, ClaimTTL: c.ClaimTTL.Value, EmergencyRequestTTL: c.EmergencyRequestTTL.Value}
+}
+
+func validateWebhookURL(raw string) error {
+	parsed, err := url.Parse(raw)
+	if err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "" {
+		// The URL itself may carry a token, so the message shows only its start.
+		return fmt.Errorf(`invalid "webhook_urls": %q is not an http or https URL with a host; send URLs such as https://hooks.example.com/...`, redactURL(raw))
+	}
+	return nil
+}
+
+// redactURL shortens a URL to its scheme and host, for messages and logs.
+func redactURL(raw string) string {
+	parsed, err := url.Parse(raw)
+	if err != nil || parsed.Host == "" {
+		if len(raw) > 12 {
+			return raw[:12] + "..."
+		}
+		return raw
+	}
+	return parsed.Scheme + "://" + parsed.Host + "/..."
+}
+
+// getConfig returns the stored configuration, or the defaults when none was
+// written.
 func getConfig(ctx context.Context, s logical.Storage) (*engineConfig, error) {
-	cfg := &engineConfig{}
+	cfg := defaultConfig()
 	if _, err := getJSON(ctx, s, configKey, cfg); err != nil {
 		return nil, err
 	}
@@ -121,9 +271,15 @@ func (c *engineConfig) capTTL(window time.Duration) time.Duration {
 }
 
 const configHelp = `
-Engine-wide defaults for every task role of this mount.
+Engine-wide settings for every task role of this mount.
 
-default_ttl is the lease TTL of a grant whose role sets no default_ttl.
-max_ttl caps every grant's window; a role's max_ttl and the mount's maximum
-lease TTL cap it further. Durations take seconds or a unit suffix (90s, 30m, 1h).
+default_ttl and max_ttl apply where a role and its tier set none; max_ttl
+also caps every grant. request_ttl, claim_ttl and emergency_request_ttl
+bound how long a request waits for approval and for its claim.
+business_hours and timezone feed the risk score ("outside business hours")
+and roles with business_hours_only. approval_sla sets when a pending request
+sends an SLA-breach notification. webhook_urls receive a Slack-compatible
+JSON message for each pending request, decision, break-glass grant and SLA
+breach; a failing webhook is logged and never blocks a request. Durations
+take seconds or a unit suffix (90s, 30m, 1h).
 `

@@ -127,8 +127,8 @@ func connectionFields() map[string]*framework.FieldSchema {
 			AllowedValues: []any{pluginPostgreSQL},
 		},
 		"connection_url": {
-			Type:        framework.TypeString,
-			Description: "PostgreSQL URL or key=value connection string with {{username}} and {{password}} placeholders, for example postgres://{{username}}:{{password}}@db.example.com:5432/app?sslmode=verify-full. It must not contain a literal password.",
+			Type:         framework.TypeString,
+			Description:  "PostgreSQL URL or key=value connection string with {{username}} and {{password}} placeholders, for example postgres://{{username}}:{{password}}@db.example.com:5432/app?sslmode=verify-full. It must not contain a literal password.",
 			DisplayAttrs: &framework.DisplayAttributes{Name: "Connection URL"},
 		},
 		"username": {
@@ -136,8 +136,8 @@ func connectionFields() map[string]*framework.FieldSchema {
 			Description: "Admin role the engine connects as. It must be a superuser or have CREATEROLE, and own or hold grant options on the objects task roles grant.",
 		},
 		"password": {
-			Type:        framework.TypeString,
-			Description: "Password of the admin role. Write only: reads never return it. Use rotate-root to replace it with one only Vault knows.",
+			Type:         framework.TypeString,
+			Description:  "Password of the admin role. Write only: reads never return it. Use rotate-root to replace it with one only Vault knows.",
 			DisplayAttrs: &framework.DisplayAttributes{Sensitive: true},
 		},
 		"verify_connection": {

@@ -43,7 +43,7 @@ func TestCredsIssueAndRevoke(t *testing.T) {
 	require.NoError(t, conn.Close(context.Background()))
 
 	record := b.mustOK(logical.ReadOperation, "requests/"+resp.Data["request_id"].(string), nil).Data
-	require.Equal(t, statusIssued, record["status"])
+	require.Equal(t, "issued", record["status"])
 	require.Equal(t, "entity-test", record["requester_entity_id"])
 	require.Equal(t, username, record["username"])
 	requireNoSecret(t, record, password)
@@ -51,7 +51,7 @@ func TestCredsIssueAndRevoke(t *testing.T) {
 	b.revoke(resp.Secret)
 	requireAccountGone(t, pg, username)
 	record = b.mustOK(logical.ReadOperation, "requests/"+resp.Data["request_id"].(string), nil).Data
-	require.Equal(t, statusRevoked, record["status"])
+	require.Equal(t, "revoked", record["status"])
 
 	// Revoking again, with the account already gone, succeeds.
 	b.revoke(resp.Secret)

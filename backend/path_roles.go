@@ -2,7 +2,6 @@ package backend
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -34,6 +33,18 @@ type roleEntry struct {
 	UsernameTemplate     string              `json:"username_template"`
 	Parameters           map[string][]string `json:"parameters"`
 	Description          string              `json:"description"`
+
+	RiskTier               int      `json:"risk_tier"`
+	RequesterGroups        []string `json:"requester_groups"`
+	ApproverGroups         []string `json:"approver_groups"`
+	RequiredApprovals      int      `json:"required_approvals"`
+	SecurityApproverGroups []string `json:"security_approver_groups"`
+	AutoApproveMaxScore    int      `json:"auto_approve_max_score"`
+	RequireJustification   bool     `json:"require_justification"`
+	AllowEmergency         bool     `json:"allow_emergency"`
+	OncallSchedule         string   `json:"oncall_schedule"`
+	BusinessHoursOnly      bool     `json:"business_hours_only"`
+	MaxExtensions          int      `json:"max_extensions"`
 }
 
 // model returns the role as the roles package sees it.
@@ -126,7 +137,7 @@ func roleFields() map[string]*framework.FieldSchema {
 }
 
 func roleResponseFields() map[string]*framework.FieldSchema {
-	return map[string]*framework.FieldSchema{
+	fields := map[string]*framework.FieldSchema{
 		"connection": {
 			Type:        framework.TypeString,
 			Description: "Name of the connection (connections/<name>) the task's accounts are created on.",
@@ -144,13 +155,13 @@ func roleResponseFields() map[string]*framework.FieldSchema {
 			Description: "Extra SQL statements run before the engine's own revocation, which always disables login, ends the account's sessions, reassigns and drops what it owns, and drops it. Placeholders: {{name}}, {{group}} and the role's parameters.",
 		},
 		"default_ttl": {
-			Type:        framework.TypeDurationSecond,
-			Description: "Lease TTL when the requester asks for none. Zero uses the engine's, then the mount's default.",
+			Type:         framework.TypeDurationSecond,
+			Description:  "Lease TTL when the requester asks for none. Zero uses the engine's, then the mount's default.",
 			DisplayAttrs: &framework.DisplayAttributes{Name: "Default TTL"},
 		},
 		"max_ttl": {
-			Type:        framework.TypeDurationSecond,
-			Description: "Longest window a grant may last, renewals included. Zero uses the engine's, then the mount's maximum.",
+			Type:         framework.TypeDurationSecond,
+			Description:  "Longest window a grant may last, renewals included. Zero uses the engine's, then the mount's maximum.",
 			DisplayAttrs: &framework.DisplayAttributes{Name: "Max TTL"},
 		},
 		"username_template": {
@@ -166,6 +177,10 @@ func roleResponseFields() map[string]*framework.FieldSchema {
 			Description: "What the task is, for requesters and approvers.",
 		},
 	}
+	for name, field := range rolePolicyFields() {
+		fields[name] = field
+	}
+	return fields
 }
 
 func (b *backend) roleExists(ctx context.Context, req *logical.Request, d *framework.FieldData) (bool, error) {
@@ -205,6 +220,18 @@ func (r *roleEntry) readData() map[string]any {
 		"username_template":     r.UsernameTemplate,
 		"parameters":            parameters,
 		"description":           r.Description,
+
+		"risk_tier":                r.RiskTier,
+		"requester_groups":         nonNil(r.RequesterGroups),
+		"approver_groups":          nonNil(r.ApproverGroups),
+		"required_approvals":       r.RequiredApprovals,
+		"security_approver_groups": nonNil(r.SecurityApproverGroups),
+		"auto_approve_max_score":   r.AutoApproveMaxScore,
+		"require_justification":    r.RequireJustification,
+		"allow_emergency":          r.AllowEmergency,
+		"oncall_schedule":          r.OncallSchedule,
+		"business_hours_only":      r.BusinessHoursOnly,
+		"max_extensions":           r.MaxExtensions,
 	}
 }
 
@@ -223,13 +250,19 @@ func (b *backend) pathRoleWrite(ctx context.Context, req *logical.Request, d *fr
 		return nil, err
 	}
 	if role == nil {
-		role = &roleEntry{}
+		role = newRoleEntry()
 	}
 
 	if err := applyRoleFields(role, d); err != nil {
 		return logical.ErrorResponse(err.Error()), nil
 	}
+	if err := applyRolePolicyFields(role, d); err != nil {
+		return logical.ErrorResponse(err.Error()), nil
+	}
 	if err := role.model(name).Validate(); err != nil {
+		return logical.ErrorResponse(err.Error()), nil
+	}
+	if err := validateRolePolicy(ctx, req.Storage, role); err != nil {
 		return logical.ErrorResponse(err.Error()), nil
 	}
 
@@ -396,9 +429,6 @@ func getRole(ctx context.Context, s logical.Storage, name string) (*roleEntry, e
 	}
 	return role, nil
 }
-
-// errRoleNotFound is returned to requesters who name a role that does not exist.
-var errRoleNotFound = errors.New("role not found")
 
 // nonNil returns an empty list for nil, so reads show [] rather than null.
 func nonNil(list []string) []string {

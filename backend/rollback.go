@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/vault/sdk/logical"
+
+	"github.com/zsp-dev/vault-plugin-secrets-zsp/approval"
 )
 
 const (
@@ -91,7 +93,7 @@ func (b *backend) rollbackAccount(ctx context.Context, s logical.Storage, entry 
 	}
 	if record != nil {
 		now := b.now().UTC()
-		record.Status = statusRolledBack
+		record.Status = approval.StatusRevoked
 		record.RevokedAt = now
 		record.addEvent(now, "vault", "rolled_back", "the lease was never handed out; account dropped")
 		if err := putRequest(ctx, s, record); err != nil {

@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/hashicorp/vault/sdk/framework"
+	"github.com/hashicorp/vault/sdk/helper/locksutil"
 	"github.com/hashicorp/vault/sdk/logical"
 
+	"github.com/zsp-dev/vault-plugin-secrets-zsp/approval"
 	"github.com/zsp-dev/vault-plugin-secrets-zsp/roles"
 	"github.com/zsp-dev/vault-plugin-secrets-zsp/roles/postgres"
 )
@@ -74,18 +76,38 @@ func secretAccount(b *backend) *framework.Secret {
 	}
 }
 
-// accountRenew extends the lease and the account's VALID UNTIL together, up to
-// the grant's window and never past it.
+// accountRenew extends the lease and the account's VALID UNTIL together, up
+// to the grant's window end and never past it. The request record holds the
+// window end, which an approved extension moves, and the requester must
+// still be allowed to ask for the role.
 func (b *backend) accountRenew(ctx context.Context, req *logical.Request, _ *framework.FieldData) (*logical.Response, error) {
 	grant, err := grantFromSecret(req.Secret)
 	if err != nil {
 		return nil, err
 	}
 
+	lock := locksutil.LockForKey(b.requestLocks, grant.RequestID)
+	lock.Lock()
+	defer lock.Unlock()
+
+	record, err := getRequest(ctx, req.Storage, grant.RequestID)
+	if err != nil {
+		return nil, err
+	}
+	if record != nil {
+		if record.Status != approval.StatusIssued {
+			return logical.ErrorResponse(fmt.Sprintf("request %s is %s; its account can no longer be renewed", record.ID, record.Status)), nil
+		}
+		grant.WindowEnd = record.WindowEnd
+		if err := b.checkRenewer(ctx, req.Storage, record); err != nil {
+			return callerResponse(err)
+		}
+	}
+
 	now := b.now().UTC()
 	if !now.Before(grant.WindowEnd) {
-		return logical.ErrorResponse(fmt.Sprintf("request %s reached the end of its window at %s; read creds/%s again for a new grant",
-			grant.RequestID, formatTime(grant.WindowEnd), grant.Role)), nil
+		return logical.ErrorResponse(fmt.Sprintf("request %s reached the end of its approved window at %s; ask for more time with requests/%s/extend",
+			grant.RequestID, formatTime(grant.WindowEnd), grant.RequestID)), nil
 	}
 
 	ttl := req.Secret.Increment
@@ -95,7 +117,7 @@ func (b *backend) accountRenew(ctx context.Context, req *logical.Request, _ *fra
 	var warnings []string
 	if end := now.Add(ttl); end.After(grant.WindowEnd) {
 		ttl = grant.WindowEnd.Sub(now)
-		warnings = append(warnings, fmt.Sprintf("renewal capped at the grant's window end %s", formatTime(grant.WindowEnd)))
+		warnings = append(warnings, fmt.Sprintf("renewal capped at the approved window end %s; ask for more with requests/%s/extend", formatTime(grant.WindowEnd), grant.RequestID))
 	}
 	expiresAt := now.Add(ttl)
 
@@ -108,8 +130,11 @@ func (b *backend) accountRenew(ctx context.Context, req *logical.Request, _ *fra
 	if err := client.ExtendValidUntil(ctx, grant.Username, expiresAt); err != nil {
 		return nil, fmt.Errorf("extend account %q of request %q: %w", grant.Username, grant.RequestID, err)
 	}
-	if err := b.recordRenewal(ctx, req, grant, expiresAt); err != nil {
-		return nil, err
+	if record != nil {
+		b.recordRenewal(req, record, expiresAt)
+		if err := putRequest(ctx, req.Storage, record); err != nil {
+			return nil, err
+		}
 	}
 
 	resp := &logical.Response{Secret: req.Secret}
@@ -119,6 +144,16 @@ func (b *backend) accountRenew(ctx context.Context, req *logical.Request, _ *fra
 		resp.AddWarning(warning)
 	}
 	return resp, nil
+}
+
+// checkRenewer re-checks at renewal that the requester may still ask for the
+// role. A deleted role leaves the grant to its approved window.
+func (b *backend) checkRenewer(ctx context.Context, s logical.Storage, record *requestRecord) error {
+	role, err := getRole(ctx, s, record.Role)
+	if err != nil || role == nil {
+		return err
+	}
+	return b.checkRequester(record.RequesterEntityID, record.Role, role)
 }
 
 // accountRevoke drops the account. It succeeds when the account is already
@@ -199,30 +234,29 @@ func (b *backend) grantClient(ctx context.Context, s logical.Storage, grant *gra
 	return temporary, temporary.Close, nil
 }
 
-func (b *backend) recordRenewal(ctx context.Context, req *logical.Request, grant *grantData, expiresAt time.Time) error {
-	record, err := getRequest(ctx, req.Storage, grant.RequestID)
-	if err != nil || record == nil {
-		return err
-	}
+func (b *backend) recordRenewal(req *logical.Request, record *requestRecord, expiresAt time.Time) {
 	record.ExpiresAt = expiresAt
 	if req.Secret.LeaseID != "" {
 		record.LeaseID = req.Secret.LeaseID
 	}
 	record.addEvent(b.now(), "vault", "renewed", "valid until "+formatTime(expiresAt))
-	return putRequest(ctx, req.Storage, record)
 }
 
 // recordRevocation marks the request revoked and forgets the live account,
 // and deletes the kept copy of a force-deleted connection once no account
 // depends on it.
 func (b *backend) recordRevocation(ctx context.Context, req *logical.Request, grant *grantData) error {
+	lock := locksutil.LockForKey(b.requestLocks, grant.RequestID)
+	lock.Lock()
+	defer lock.Unlock()
+
 	record, err := getRequest(ctx, req.Storage, grant.RequestID)
 	if err != nil {
 		return err
 	}
-	if record != nil && record.Status != statusRevoked {
+	if record != nil && record.Status != approval.StatusRevoked {
 		now := b.now().UTC()
-		record.Status = statusRevoked
+		record.Status = approval.StatusRevoked
 		record.RevokedAt = now
 		if req.Secret.LeaseID != "" {
 			record.LeaseID = req.Secret.LeaseID

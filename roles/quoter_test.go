@@ -2,9 +2,9 @@ package roles
 
 import "strings"
 
-// testQuoter quotes the way PostgreSQL drivers do: identifiers in "" with "
-// doubled, literals in ” with ' doubled, and E” with \ doubled too when
-// the value has a backslash.
+// testQuoter quotes the way PostgreSQL drivers do. Identifiers become "..."
+// with " doubled, and literals '...' with ' doubled, or E'...' with \
+// doubled too when the value has a backslash.
 type testQuoter struct{}
 
 func (testQuoter) QuoteIdentifier(s string) string {

@@ -10,7 +10,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -116,13 +115,23 @@ func (c *Client) describeTarget() string {
 	return fmt.Sprintf("%s:%d/%s", c.target.Host, c.target.Port, c.target.Database)
 }
 
-// redact masks the admin password in err. The driver does not put passwords
-// into its errors, so this is a second line of defence. A masked error no
-// longer wraps the original, because the original still contains the password.
+// redact masks the admin password in the message of err. The driver does not
+// put passwords into its errors, so this is a second line of defence. The
+// result still wraps err, so errors.As finds the server's SQLSTATE even when a
+// weak password such as "postgres" also appears as a database name.
 func (c *Client) redact(err error) error {
 	password := c.currentPassword()
 	if err == nil || password == "" || !strings.Contains(err.Error(), password) {
 		return err
 	}
-	return errors.New(strings.ReplaceAll(err.Error(), password, "[redacted]"))
+	return &redactedError{message: strings.ReplaceAll(err.Error(), password, "[redacted]"), cause: err}
 }
+
+// redactedError is an error whose message has a secret masked.
+type redactedError struct {
+	message string
+	cause   error
+}
+
+func (e *redactedError) Error() string { return e.message }
+func (e *redactedError) Unwrap() error { return e.cause }

@@ -160,3 +160,15 @@ func TestVerifyRejectsAdminWithoutCreateRole(t *testing.T) {
 func TestVerifySucceeds(t *testing.T) {
 	require.NoError(t, newAdminClient(t).Verify(testContext(t)))
 }
+
+// TestVerifyMasksPasswordKeepsCode uses the wrong password "postgres", which
+// is also the database name inside the driver's message.
+func TestVerifyMasksPasswordKeepsCode(t *testing.T) {
+	cfg := adminConfig()
+	cfg.Password = testPostgres.Database
+
+	err := openClient(t, cfg).Verify(testContext(t))
+	require.Error(t, err)
+	require.Equal(t, codeInvalidPassword, sqlState(err))
+	require.Contains(t, err.Error(), "[redacted]")
+}
