@@ -1,6 +1,7 @@
-// Package approval decides what happens to a request for a task role: its
-// risk score and the named factors behind it, who must approve it, whether it
-// is approved, denied or still pending given the stored reviews, and when it
+// Package approval decides what happens to a request for a task role. It
+// computes the risk score and the named factors behind it, and it routes the
+// request to auto-approval or to approver groups. It resolves the stored
+// reviews into approved, denied or pending, and it sets when the request
 // expires.
 //
 // The package uses only the standard library and never reads the clock:

@@ -10,7 +10,7 @@ var (
 
 	// ErrAlreadyReviewed is returned when an approver reviews a request a
 	// second time. Resolve would ignore the second review, so the caller can
-	// answer with a conflict and a clear message.
+	// respond with 409 Conflict and a clear message.
 	ErrAlreadyReviewed = errors.New("already reviewed")
 
 	// ErrResolved is returned when a review arrives for a request that is no

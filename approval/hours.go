@@ -22,7 +22,7 @@ type BusinessHours struct {
 	// 24*time.Hour, the end of the day.
 	Start, End time.Duration
 
-	// Location is the time zone of Start and End; nil means UTC.
+	// Location is the time zone of Start and End. Nil means UTC.
 	Location *time.Location
 }
 

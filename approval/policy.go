@@ -9,29 +9,29 @@ import (
 type Policy struct {
 	Tier int
 
-	// RequiredApprovals is the quorum of a normal request; 0 means the tier's
-	// default. Tier 0 needs at least 2.
+	// RequiredApprovals is the quorum of a normal request. 0 means the tier's
+	// default, and tier 0 needs at least 2.
 	RequiredApprovals int
 
 	ApproverGroups         []string
 	SecurityApproverGroups []string
 
 	// AutoApproveMaxScore is the highest score that tiers 2 and 3 approve
-	// without a reviewer; -1 means never. Tiers 0 and 1 never approve without
-	// a reviewer, whatever it says. The caller applies
+	// without a reviewer, and -1 means never. Tiers 0 and 1 ignore it because
+	// they always need a reviewer. The caller applies
 	// DefaultAutoApproveMaxScore when the role leaves the field unset, because
 	// 0 is a valid maximum here.
 	AutoApproveMaxScore int
 
 	// SecurityThreshold is the lowest score that goes to the security
-	// approvers; 0 means DefaultSecurityThreshold.
+	// approvers. 0 means DefaultSecurityThreshold.
 	SecurityThreshold int
 
 	AllowEmergency bool
 }
 
-// Route says how a request is approved: at once, or by how many members of
-// which groups.
+// Route is the approval path of a request: approval at once, or the number
+// of approvals and the groups whose members may give them.
 type Route struct {
 	AutoApprove bool
 
@@ -73,7 +73,7 @@ func (p Policy) Validate() error {
 		return fmt.Errorf("invalid auto_approve_max_score %d: use -1 (never) or 0 to %d", p.AutoApproveMaxScore, MaxScore)
 	}
 	if p.SecurityThreshold < 0 || p.SecurityThreshold > MaxScore {
-		return fmt.Errorf("invalid security threshold %d: use 0 for the default %d, or 1 to %d", p.SecurityThreshold, DefaultSecurityThreshold, MaxScore)
+		return fmt.Errorf("invalid security_score_threshold %d: use 0 for the default %d, or 1 to %d", p.SecurityThreshold, DefaultSecurityThreshold, MaxScore)
 	}
 
 	if err := validateGroupNames("approver_groups", p.ApproverGroups); err != nil {
@@ -86,16 +86,16 @@ func (p Policy) Validate() error {
 // onCall reports that the role names an on-call schedule and the requester is
 // on call now.
 //
-// A break-glass request (emergency) takes precedence over the other rules:
-// tiers 2 and 3 approve it at once, tiers 0 and 1 need one approval from a
-// member of the approver or the security approver groups, and every
-// break-glass route is flagged for post-hoc review. It is an error when the
-// role does not allow emergencies.
+// A break-glass request (emergency) takes precedence over the other rules.
+// Tiers 2 and 3 approve it at once. Tiers 0 and 1 need one approval from a
+// member of the approver or the security approver groups. Every break-glass
+// route is flagged for post-hoc review, and a role that does not allow
+// emergencies gets an error wrapping ErrEmergencyNotAllowed.
 //
 // An on-call requester is approved at once on tiers 2 and 3, unless
 // AutoApproveMaxScore is -1. Otherwise, and on tiers 0 and 1, one approval
-// from a member of the approver or the security approver groups is enough:
-// tier 0 drops its security requirement for on-call staff, because the
+// from a member of the approver or the security approver groups is enough.
+// Tier 0 drops its security requirement for on-call staff, because the
 // schedule already names them as the people trusted with the system.
 //
 // Other requests: tiers 2 and 3 approve a score at or below

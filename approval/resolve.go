@@ -2,7 +2,7 @@ package approval
 
 import "time"
 
-// Decision is a reviewer's answer to a request.
+// Decision is a reviewer's verdict on a request.
 type Decision string
 
 // Review decisions.
@@ -29,7 +29,7 @@ type Review struct {
 // Resolve returns the status that the stored reviews give a pending request:
 // approved, denied or still pending. It depends on nothing but its arguments.
 //
-// An auto-approved route is approved whatever the reviews say. Otherwise
+// An auto-approved route is approved whatever the reviews contain. Otherwise
 // only the first review of each approver counts, and reviews by the
 // requester, without an approver, or with an unknown decision are ignored.
 // One counted deny denies the request, wherever it is in the list. Otherwise

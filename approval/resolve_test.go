@@ -21,8 +21,8 @@ func deny(approver string) approval.Review {
 }
 
 func TestResolve(t *testing.T) {
-	one := approval.Route{RequiredApprovals: 1, Groups: []string{"dba"}}
-	two := approval.Route{RequiredApprovals: 2, Groups: []string{"dba"}}
+	oneApproval := approval.Route{RequiredApprovals: 1, Groups: []string{"dba"}}
+	twoApprovals := approval.Route{RequiredApprovals: 2, Groups: []string{"dba"}}
 	tier0 := approval.Route{RequiredApprovals: 2, Groups: []string{"dba", "security"}, SecurityRequired: true}
 
 	tests := []struct {
@@ -31,24 +31,24 @@ func TestResolve(t *testing.T) {
 		reviews []approval.Review
 		want    approval.Status
 	}{
-		{"no reviews", one, nil, approval.StatusPending},
-		{"one approval", one, []approval.Review{approve("bob")}, approval.StatusApproved},
-		{"self approval ignored", one, []approval.Review{approve("alice")}, approval.StatusPending},
-		{"self approval then other", one, []approval.Review{approve("alice"), approve("bob")}, approval.StatusApproved},
-		{"self deny ignored", one, []approval.Review{deny("alice"), approve("bob")}, approval.StatusApproved},
-		{"empty approver ignored", one, []approval.Review{approve("")}, approval.StatusPending},
-		{"unknown decision ignored", one, []approval.Review{{Approver: "bob", Decision: "maybe"}}, approval.StatusPending},
-		{"unknown decision then approve", one, []approval.Review{{Approver: "bob", Decision: "maybe"}, approve("bob")}, approval.StatusApproved},
+		{"no reviews", oneApproval, nil, approval.StatusPending},
+		{"one approval", oneApproval, []approval.Review{approve("bob")}, approval.StatusApproved},
+		{"self approval ignored", oneApproval, []approval.Review{approve("alice")}, approval.StatusPending},
+		{"self approval then other", oneApproval, []approval.Review{approve("alice"), approve("bob")}, approval.StatusApproved},
+		{"self deny ignored", oneApproval, []approval.Review{deny("alice"), approve("bob")}, approval.StatusApproved},
+		{"empty approver ignored", oneApproval, []approval.Review{approve("")}, approval.StatusPending},
+		{"unknown decision ignored", oneApproval, []approval.Review{{Approver: "bob", Decision: "maybe"}}, approval.StatusPending},
+		{"unknown decision then approve", oneApproval, []approval.Review{{Approver: "bob", Decision: "maybe"}, approve("bob")}, approval.StatusApproved},
 
-		{"quorum of two short", two, []approval.Review{approve("bob")}, approval.StatusPending},
-		{"quorum of two reached", two, []approval.Review{approve("bob"), approve("carol")}, approval.StatusApproved},
-		{"one approver twice counts once", two, []approval.Review{approve("bob"), approve("bob")}, approval.StatusPending},
-		{"first review counts over later deny", two, []approval.Review{approve("bob"), deny("bob"), approve("carol")}, approval.StatusApproved},
-		{"first deny counts over later approve", one, []approval.Review{deny("bob"), approve("bob")}, approval.StatusDenied},
+		{"quorum of two short", twoApprovals, []approval.Review{approve("bob")}, approval.StatusPending},
+		{"quorum of two reached", twoApprovals, []approval.Review{approve("bob"), approve("carol")}, approval.StatusApproved},
+		{"one approver twice counts once", twoApprovals, []approval.Review{approve("bob"), approve("bob")}, approval.StatusPending},
+		{"first review counts over later deny", twoApprovals, []approval.Review{approve("bob"), deny("bob"), approve("carol")}, approval.StatusApproved},
+		{"first deny counts over later approve", oneApproval, []approval.Review{deny("bob"), approve("bob")}, approval.StatusDenied},
 
-		{"deny wins", two, []approval.Review{approve("bob"), deny("carol")}, approval.StatusDenied},
-		{"deny wins after quorum", one, []approval.Review{approve("bob"), deny("carol")}, approval.StatusDenied},
-		{"deny first", two, []approval.Review{deny("carol"), approve("bob"), approve("dave")}, approval.StatusDenied},
+		{"deny wins", twoApprovals, []approval.Review{approve("bob"), deny("carol")}, approval.StatusDenied},
+		{"deny wins after quorum", oneApproval, []approval.Review{approve("bob"), deny("carol")}, approval.StatusDenied},
+		{"deny first", twoApprovals, []approval.Review{deny("carol"), approve("bob"), approve("dave")}, approval.StatusDenied},
 
 		{"security missing", tier0, []approval.Review{approve("bob"), approve("carol")}, approval.StatusPending},
 		{"security present", tier0, []approval.Review{approve("bob"), approveSecurity("sam")}, approval.StatusApproved},

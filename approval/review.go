@@ -6,15 +6,15 @@ import (
 	"time"
 )
 
-// RequestState is what CheckReview needs to know about a request or an
-// extension.
+// RequestState is the part of a request or an extension that CheckReview
+// reads.
 type RequestState struct {
 	Requester string
 	Status    Status
 	Route     Route
 	Reviews   []Review
 
-	// ExpiresAt is the pending deadline; the zero time means none.
+	// ExpiresAt is the pending deadline. The zero time means none.
 	ExpiresAt time.Time
 }
 
@@ -22,11 +22,15 @@ type RequestState struct {
 // reports whether the caller found the reviewer to be a current member of
 // one of the route's groups.
 //
-// The checks run in this order, and the first failure is returned wrapped
-// around its sentinel: ErrInvalidReview for a missing approver or an unknown
-// decision; ErrExpired for a request that expired, or is pending at or past
-// ExpiresAt; ErrResolved for any other request that is not pending;
-// ErrSelfReview; ErrNotEligible; ErrAlreadyReviewed.
+// The checks run in this order, and the first failure is returned wrapping
+// its sentinel error:
+//
+//   - ErrInvalidReview: the review has no approver or an unknown decision.
+//   - ErrExpired: the request expired, or is pending at or past ExpiresAt.
+//   - ErrResolved: the request is not pending for another reason.
+//   - ErrSelfReview: the reviewer is the requester.
+//   - ErrNotEligible: eligible is false.
+//   - ErrAlreadyReviewed: the reviewer already has a stored review.
 func CheckReview(state RequestState, review Review, eligible bool, now time.Time) error {
 	if review.Approver == "" {
 		return fmt.Errorf("%w: the review has no approver entity ID", ErrInvalidReview)

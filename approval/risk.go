@@ -53,10 +53,10 @@ type Factor struct {
 type RiskInput struct {
 	Tier int
 
-	// RequestedTTL is the TTL the requester asked for; 0 means the default.
+	// RequestedTTL is the TTL in the request. 0 means the default.
 	RequestedTTL time.Duration
 
-	// DefaultTTL is the role's default TTL; 0 means the tier's default.
+	// DefaultTTL is the role's default TTL. 0 means the tier's default.
 	DefaultTTL time.Duration
 
 	// At is when the request was made.

@@ -8,7 +8,7 @@ import (
 // Status is the state of a request or of an extension.
 type Status string
 
-// Request statuses. Pending, approved and issued are live; the others are
+// Request statuses. Pending, approved and issued are live, and the others are
 // final.
 const (
 	StatusPending   Status = "pending"
@@ -55,8 +55,8 @@ func (s Status) Final() bool {
 }
 
 // CanTransition reports whether a request may move from one status to
-// another. A pending request may be approved, denied, cancelled or expire; an
-// approved request may be issued, expire unclaimed or be cancelled; an issued
+// another. A pending request may be approved, denied, cancelled or expire. An
+// approved request may be issued, expire unclaimed or be cancelled. An issued
 // grant may only be revoked. Nothing leaves a final status, and a status never
 // transitions to itself.
 func CanTransition(from, to Status) bool {

@@ -259,7 +259,7 @@ func (b *backend) cancelRequest(ctx context.Context, req *logical.Request, recor
 // revokeRequest drops the account now. The lease stays until Vault expires
 // or revokes it, and its revocation then finds the account gone.
 func (b *backend) revokeRequest(ctx context.Context, req *logical.Request, record *requestRecord, d *framework.FieldData) (*logical.Response, error) {
-	if err := b.checkRevoker(req.EntityID, record); err != nil {
+	if err := b.checkRequesterOrApprover(req.EntityID, record, "revoke it"); err != nil {
 		return nil, err
 	}
 	if record.Status != approval.StatusIssued {
@@ -283,19 +283,28 @@ func (b *backend) revokeRequest(ctx context.Context, req *logical.Request, recor
 	return actionResponse(record, approvalsIn(record.Reviews, record.RequesterEntityID), record.Route.RequiredApprovals, ""), nil
 }
 
-// checkRevoker allows the requester and current approvers of the request.
-func (b *backend) checkRevoker(entityID string, record *requestRecord) error {
+// checkRequesterOrApprover allows the requester and the current members of
+// the role's approver and security groups, as recorded with the request.
+func (b *backend) checkRequesterOrApprover(entityID string, record *requestRecord, what string) error {
 	if entityID == record.RequesterEntityID {
 		return nil
 	}
+	if err := b.checkApprover(entityID, record); err != nil {
+		return &callerError{fmt.Sprintf("only the requester or an approver of request %s may %s", record.ID, what)}
+	}
+	return nil
+}
+
+// checkApprover allows current members of the request's approver groups.
+func (b *backend) checkApprover(entityID string, record *requestRecord) error {
 	groups, err := b.entityGroups(entityID)
 	if err != nil {
 		return err
 	}
-	if memberOfAny(groups, record.Route.Groups) || memberOfAny(groups, record.SecurityGroups) {
+	if memberOfAny(groups, record.Route.Groups) || memberOfAny(groups, record.ApproverGroups) || memberOfAny(groups, record.SecurityGroups) {
 		return nil
 	}
-	return &callerError{fmt.Sprintf("only the requester or an approver of request %s may revoke it", record.ID)}
+	return &callerError{fmt.Sprintf("entity %s is not a member of any approver group of request %s", entityID, record.ID)}
 }
 
 // markRevoked records the revocation and forgets the live account.

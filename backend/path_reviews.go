@@ -96,7 +96,7 @@ func (b *backend) pathReviewWrite(ctx context.Context, req *logical.Request, d *
 	if req.EntityID == "" || req.EntityID == record.RequesterEntityID {
 		return logical.ErrorResponse("the requester cannot review their own break-glass grant; ask an approver of the role"), nil
 	}
-	if err := b.checkRevoker(req.EntityID, record); err != nil {
+	if err := b.checkApprover(req.EntityID, record); err != nil {
 		return callerResponse(err)
 	}
 

@@ -33,6 +33,7 @@ type requestRecord struct {
 	RiskFactors       []approval.Factor    `json:"risk_factors"`
 	Route             approval.Route       `json:"route"`
 	SecurityGroups    []string             `json:"security_groups"`
+	ApproverGroups    []string             `json:"approver_groups"`
 	Reviews           []approval.Review    `json:"reviews"`
 	Statements        []string             `json:"statements"`
 	Status            approval.Status      `json:"status"`

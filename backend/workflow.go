@@ -199,6 +199,7 @@ func (b *backend) newRequestRecord(ctx context.Context, req *logical.Request, as
 		RiskFactors:       factors,
 		Route:             route,
 		SecurityGroups:    ask.role.SecurityApproverGroups,
+		ApproverGroups:    ask.role.ApproverGroups,
 		Statements:        previewStatements(ask),
 		Status:            approval.StatusPending,
 		CreatedAt:         now,

@@ -122,7 +122,7 @@ func TestValidUntilFollowsLease(t *testing.T) {
 	require.WithinDuration(t, expiry, e.validUntil(username), 3*time.Second)
 	require.False(t, e.validUntil(username).Before(before), "VALID UNTIL moved earlier")
 
-	issuedAt, err := time.Parse(time.RFC3339, e.read("zsp/requests/"+secret.Data["request_id"].(string)).Data["issued_at"].(string))
+	issuedAt, err := time.Parse(time.RFC3339, e.read("zsp/requests/" + secret.Data["request_id"].(string)).Data["issued_at"].(string))
 	require.NoError(t, err)
 	require.WithinDuration(t, issuedAt.Add(3*time.Minute), expiry, 3*time.Second)
 }
