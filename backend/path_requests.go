@@ -7,6 +7,8 @@ import (
 
 	"github.com/hashicorp/vault/sdk/framework"
 	"github.com/hashicorp/vault/sdk/logical"
+
+	"github.com/zsp-dev/vault-plugin-secrets-zsp/approval"
 )
 
 func pathRequests(b *backend) []*framework.Path {
@@ -17,16 +19,24 @@ func pathRequests(b *backend) []*framework.Path {
 				OperationPrefix: operationPrefix,
 				OperationSuffix: "requests",
 			},
+			Fields: map[string]*framework.FieldSchema{
+				"status":    {Type: framework.TypeString, Description: "Only requests with this status: pending, approved, issued, denied, cancelled, expired or revoked.", Query: true},
+				"role":      {Type: framework.TypeString, Description: "Only requests for this task role.", Query: true},
+				"requester": {Type: framework.TypeString, Description: "Only requests of this identity entity ID.", Query: true},
+			},
 			Operations: map[logical.Operation]framework.OperationHandler{
 				logical.ListOperation: &framework.PathOperation{
-					Callback:     b.pathRequestsList,
-					Summary:      "List the IDs of the recorded requests.",
-					Responses:    listResponses("Request IDs."),
+					Callback: b.pathRequestsList,
+					Summary:  "List request IDs, optionally filtered, with each request's role, status, requester and creation time.",
+					Responses: map[int][]framework.Response{200: {{Description: "OK", Fields: map[string]*framework.FieldSchema{
+						"keys":     {Type: framework.TypeStringSlice, Description: "Request IDs."},
+						"key_info": {Type: framework.TypeMap, Description: "Per request ID: role, status, requester_entity_id, requester_name, risk_score, created_at."},
+					}}}},
 					DisplayAttrs: &framework.DisplayAttributes{OperationVerb: "list"},
 				},
 			},
 			HelpSynopsis:    "List recorded requests.",
-			HelpDescription: "Lists the IDs of every recorded request: the engine's audit trail.",
+			HelpDescription: strings.TrimSpace(requestsListHelp),
 		},
 		{
 			Pattern: "requests/" + nameSegment,
@@ -56,26 +66,113 @@ var requestResponseFields = map[string]*framework.FieldSchema{
 	"role":                {Type: framework.TypeString, Description: "Task role asked for."},
 	"connection":          {Type: framework.TypeString, Description: "Connection the account is created on."},
 	"requester_entity_id": {Type: framework.TypeString, Description: "Vault identity entity of the requester."},
-	"requester_name":      {Type: framework.TypeString, Description: "Display name of the requester's token."},
+	"requester_name":      {Type: framework.TypeString, Description: "Name of the requester's entity, or its login name."},
 	"parameters":          {Type: framework.TypeMap, Description: "Parameter values the requester chose."},
+	"justification":       {Type: framework.TypeString, Description: "Why the requester needs the access."},
+	"emergency":           {Type: framework.TypeBool, Description: "Whether this is a break-glass request."},
 	"requested_ttl":       {Type: framework.TypeDurationSecond, Description: "TTL the requester asked for; 0 when none."},
-	"status":              {Type: framework.TypeString, Description: "issued, revoked or rolled_back."},
+	"approved_ttl":        {Type: framework.TypeDurationSecond, Description: "Lease TTL the grant gets, after any approver shortened it."},
+	"risk_score":          {Type: framework.TypeInt, Description: "Risk score, 0 to 100."},
+	"risk_factors":        {Type: framework.TypeSlice, Description: "Each factor of the score: name, points and detail."},
+	"approvers":           {Type: framework.TypeStringSlice, Description: "Identity groups whose members may approve."},
+	"required_approvals":  {Type: framework.TypeInt, Description: "Distinct approvals the request needs."},
+	"decision_reason":     {Type: framework.TypeString, Description: "Why the policy approved the request or routed it to these approvers."},
+	"reviews":             {Type: framework.TypeSlice, Description: "Every approval and denial: approver entity, decision, security group, time and comment."},
+	"statements":          {Type: framework.TypeStringSlice, Description: "The SQL the grant runs, with the values filled in and the account's name, password and expiry as placeholders."},
+	"status":              {Type: framework.TypeString, Description: "pending, approved, issued, denied, cancelled, expired or revoked."},
+	"deadline":            {Type: framework.TypeString, Description: "When a pending request or an unclaimed approval expires (RFC 3339, UTC)."},
+	"needs_review":        {Type: framework.TypeBool, Description: "Whether a break-glass grant still waits for its post-hoc review."},
 	"username":            {Type: framework.TypeString, Description: "Name of the issued account."},
-	"lease_id":            {Type: framework.TypeString, Description: "Vault lease of the account, known once the lease was renewed or revoked."},
 	"created_at":          {Type: framework.TypeString, Description: "When the request was made (RFC 3339, UTC)."},
-	"issued_at":           {Type: framework.TypeString, Description: "When the account was created."},
+	"decided_at":          {Type: framework.TypeString, Description: "When it was approved, denied or cancelled."},
+	"issued_at":           {Type: framework.TypeString, Description: "When the account was created: the access clock starts here."},
 	"expires_at":          {Type: framework.TypeString, Description: "When the account's current lease and VALID UNTIL end."},
-	"window_end":          {Type: framework.TypeString, Description: "Latest end renewals can reach."},
+	"window_end":          {Type: framework.TypeString, Description: "Latest end renewals can reach; an approved extension moves it."},
 	"revoked_at":          {Type: framework.TypeString, Description: "When the account was dropped."},
+	"extensions":          {Type: framework.TypeSlice, Description: "Extension rounds with their new end, status and reviews."},
 	"events":              {Type: framework.TypeSlice, Description: "Every step with its time, actor, action and detail."},
 }
 
-func (b *backend) pathRequestsList(ctx context.Context, req *logical.Request, _ *framework.FieldData) (*logical.Response, error) {
-	ids, err := req.Storage.List(ctx, requestPrefix)
-	if err != nil {
-		return nil, fmt.Errorf("list requests: %w", err)
+func (b *backend) pathRequestsList(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
+	filter := requestFilter{
+		status:    strings.TrimSpace(d.Get("status").(string)),
+		role:      strings.TrimSpace(d.Get("role").(string)),
+		requester: strings.TrimSpace(d.Get("requester").(string)),
 	}
-	return logical.ListResponse(ids), nil
+	if filter.status != "" {
+		if _, err := approval.ParseStatus(filter.status); err != nil {
+			return logical.ErrorResponse(fmt.Sprintf(`invalid "status": %q; use pending, approved, issued, denied, cancelled, expired or revoked`, filter.status)), nil
+		}
+	}
+
+	ids, err := b.candidateRequests(ctx, req.Storage, filter)
+	if err != nil {
+		return nil, err
+	}
+
+	var keys []string
+	info := make(map[string]any)
+	for _, id := range ids {
+		record, err := getRequest(ctx, req.Storage, id)
+		if err != nil {
+			return nil, err
+		}
+		if record == nil || !filter.matches(record) {
+			continue
+		}
+		keys = append(keys, id)
+		info[id] = map[string]any{
+			"role":                record.Role,
+			"status":              string(record.Status),
+			"requester_entity_id": record.RequesterEntityID,
+			"requester_name":      record.RequesterName,
+			"risk_score":          record.RiskScore,
+			"created_at":          formatTime(record.CreatedAt),
+		}
+	}
+	return logical.ListResponseWithInfo(keys, info), nil
+}
+
+type requestFilter struct {
+	status, role, requester string
+}
+
+func (f requestFilter) matches(record *requestRecord) bool {
+	return (f.status == "" || string(record.Status) == f.status) &&
+		(f.role == "" || record.Role == f.role) &&
+		(f.requester == "" || record.RequesterEntityID == f.requester)
+}
+
+// candidateRequests returns the request IDs to check against the filter.
+// Pending and approved requests come from the index of open requests;
+// other filters read every record.
+func (b *backend) candidateRequests(ctx context.Context, s logical.Storage, filter requestFilter) ([]string, error) {
+	if filter.status != string(approval.StatusPending) && filter.status != string(approval.StatusApproved) {
+		// TODO: index records by status and role once stores grow past what
+		// one list can read in a request's time.
+		ids, err := s.List(ctx, requestPrefix)
+		if err != nil {
+			return nil, fmt.Errorf("list requests: %w", err)
+		}
+		return ids, nil
+	}
+
+	keys, err := s.List(ctx, openPrefix)
+	if err != nil {
+		return nil, fmt.Errorf("list open requests: %w", err)
+	}
+	ids := make([]string, 0, len(keys))
+	for _, key := range keys {
+		open := &openEntry{}
+		found, err := getJSON(ctx, s, openPrefix+key, open)
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			ids = append(ids, open.RequestID)
+		}
+	}
+	return ids, nil
 }
 
 func (b *backend) pathRequestRead(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
@@ -85,6 +182,17 @@ func (b *backend) pathRequestRead(ctx context.Context, req *logical.Request, d *
 	}
 	return &logical.Response{Data: record.responseData()}, nil
 }
+
+const requestsListHelp = `
+Lists recorded requests: the engine's audit trail. Filter with status, role
+and requester (an identity entity ID), for example to see what waits for
+approval:
+
+    vault read zsp/requests list=true status=pending
+
+Each key comes with its role, status, requester, risk score and creation
+time in key_info.
+`
 
 const requestHelp = `
 Every read of creds/<role> leaves a request record: who asked (the identity

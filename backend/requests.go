@@ -41,7 +41,6 @@ type requestRecord struct {
 	NeedsReview       bool                 `json:"needs_review"`
 	SLANotified       bool                 `json:"sla_notified"`
 	Username          string               `json:"username,omitempty"`
-	LeaseID           string               `json:"lease_id,omitempty"`
 	CreatedAt         time.Time            `json:"created_at"`
 	DecidedAt         time.Time            `json:"decided_at,omitzero"`
 	IssuedAt          time.Time            `json:"issued_at,omitzero"`

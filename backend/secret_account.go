@@ -131,7 +131,7 @@ func (b *backend) accountRenew(ctx context.Context, req *logical.Request, _ *fra
 		return nil, fmt.Errorf("extend account %q of request %q: %w", grant.Username, grant.RequestID, err)
 	}
 	if record != nil {
-		b.recordRenewal(req, record, expiresAt)
+		b.recordRenewal(record, expiresAt)
 		if err := putRequest(ctx, req.Storage, record); err != nil {
 			return nil, err
 		}
@@ -234,11 +234,8 @@ func (b *backend) grantClient(ctx context.Context, s logical.Storage, grant *gra
 	return temporary, temporary.Close, nil
 }
 
-func (b *backend) recordRenewal(req *logical.Request, record *requestRecord, expiresAt time.Time) {
+func (b *backend) recordRenewal(record *requestRecord, expiresAt time.Time) {
 	record.ExpiresAt = expiresAt
-	if req.Secret.LeaseID != "" {
-		record.LeaseID = req.Secret.LeaseID
-	}
 	record.addEvent(b.now(), "vault", "renewed", "valid until "+formatTime(expiresAt))
 }
 
@@ -258,9 +255,6 @@ func (b *backend) recordRevocation(ctx context.Context, req *logical.Request, gr
 		now := b.now().UTC()
 		record.Status = approval.StatusRevoked
 		record.RevokedAt = now
-		if req.Secret.LeaseID != "" {
-			record.LeaseID = req.Secret.LeaseID
-		}
 		record.addEvent(now, "vault", "revoked", "account dropped")
 		if err := putRequest(ctx, req.Storage, record); err != nil {
 			return err

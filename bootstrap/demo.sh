@@ -76,7 +76,8 @@ start_vault() {
 	step "Starting a Vault dev server on 127.0.0.1"
 	port="$(pick_free_port 2)"
 	export VAULT_ADDR="http://127.0.0.1:$port"
-	export VAULT_TOKEN="root-$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
+	VAULT_TOKEN="root-$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
+	export VAULT_TOKEN
 	printf 'plugin_directory = "%s"\n' "$state/plugins" >"$state/vault.hcl"
 	vault server -dev -dev-root-token-id="$VAULT_TOKEN" -dev-listen-address="127.0.0.1:$port" \
 		-config="$state/vault.hcl" >"$state/vault.log" 2>&1 &
@@ -86,6 +87,7 @@ start_vault() {
 		sleep 0.2
 	done
 	vault status >/dev/null || die "vault did not start; see $state/vault.log"
+	# shellcheck disable=SC2016 # $PATH expands when the file is sourced.
 	printf 'export VAULT_ADDR=%s\nexport VAULT_TOKEN=%s\nexport PATH=%s:"$PATH"\n' "$VAULT_ADDR" "$VAULT_TOKEN" "$state/bin" >"$state/env"
 	note "VAULT_ADDR=$VAULT_ADDR (log: .demo/vault.log)"
 
@@ -123,10 +125,11 @@ configure_engine() {
 	note "billing-readonly: SELECT on the billing schema only"
 
 	vault write zsp/roles/orders-hotfix connection=main default_ttl=10m max_ttl=30m \
-		description="Fix stuck orders" \
+		description="Fix stuck orders" risk_tier=1 require_justification=true \
+		requester_groups=app-team approver_groups=dba-leads \
 		grant_statements="GRANT USAGE ON SCHEMA sales TO {{group}}" \
 		grant_statements="GRANT SELECT, UPDATE ON sales.orders TO {{group}}" >/dev/null
-	note "orders-hotfix: SELECT and UPDATE on sales.orders only"
+	note "orders-hotfix: SELECT and UPDATE on sales.orders only; tier 1, so a member of dba-leads must approve"
 
 	vault write zsp/roles/read-schema - >/dev/null <<-'JSON'
 		{
@@ -144,18 +147,69 @@ configure_engine() {
 	note "read-schema: SELECT on one schema, where schema may only be billing or sales"
 }
 
-create_requester() {
-	step "Creating a requester, alice, who logs in with userpass"
+# create_user makes a userpass user with a policy and stores its token in
+# .demo/<name>.token.
+create_user() {
+	local name=$1 policy=$2 password
+	password="$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')"
+	vault write "auth/userpass/users/$name" password="$password" token_policies="$policy" >/dev/null
+	vault login -token-only -method=userpass username="$name" password="$password" >"$state/$name.token"
+}
+
+# entity_of prints the identity entity ID of a user's token.
+entity_of() { VAULT_TOKEN="$(cat "$state/$1.token")" vault token lookup -format=json | jq -r .data.entity_id; }
+
+create_people() {
+	step "Creating a requester, alice (group app-team), and an approver, dana (group dba-leads), who log in with userpass"
 	vault auth enable userpass >/dev/null
 	vault policy write zsp-requester - >/dev/null <<-'HCL'
 		path "zsp/creds/*" { capabilities = ["read", "update"] }
-		path "zsp/requests/*" { capabilities = ["read", "list"] }
+		path "zsp/requests/*" { capabilities = ["read", "list", "update"] }
 	HCL
-	local password
-	password="$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')"
-	vault write auth/userpass/users/alice password="$password" token_policies=zsp-requester >/dev/null
-	vault login -token-only -method=userpass username=alice password="$password" >"$state/alice.token"
-	note "alice's token is in .demo/alice.token"
+	vault policy write zsp-approver - >/dev/null <<-'HCL'
+		path "zsp/requests" { capabilities = ["list", "read"] }
+		path "zsp/requests/*" { capabilities = ["read", "list", "update"] }
+		path "zsp/reviews/*" { capabilities = ["read", "list", "update"] }
+	HCL
+	create_user alice zsp-requester
+	create_user dana zsp-approver
+	vault write identity/group name=app-team member_entity_ids="$(entity_of alice)" >/dev/null
+	vault write identity/group name=dba-leads member_entity_ids="$(entity_of dana)" >/dev/null
+	note "their tokens are in .demo/alice.token and .demo/dana.token"
+}
+
+# as_approver runs the vault CLI with dana's token.
+as_approver() { VAULT_TOKEN="$(cat "$state/dana.token")" vault "$@"; }
+
+show_approval() {
+	step "alice asks for orders-hotfix, a tier 1 task: it waits for an approver"
+	local json id
+	json="$(as_requester read -format=json zsp/creds/orders-hotfix justification="INC-1042: orders stuck in checkout")"
+	id="$(jq -r .data.request_id <<<"$json")"
+	jq '.data | {request_id, status, risk_score, approvers, expires_at, factors: [.risk_factors[] | "\(.name) +\(.points)"]}' <<<"$json"
+	note "no account and no password yet"
+
+	step "dana lists what waits: vault read zsp/requests list=true status=pending"
+	as_approver read -format=json zsp/requests list=true status=pending | jq '.data.key_info'
+
+	step "dana reads the SQL the approval lets run: vault read zsp/requests/$id"
+	as_approver read -format=json zsp/requests/"$id" | jq '.data | {justification, statements}'
+
+	step "dana approves: vault write zsp/requests/$id/approve"
+	as_approver write zsp/requests/"$id"/approve comment="matches INC-1042" >/dev/null
+	note "status: $(as_approver read -field=status zsp/requests/"$id")"
+
+	step "alice reads the same path again and gets the account, once"
+	json="$(as_requester read -format=json zsp/creds/orders-hotfix justification="INC-1042: orders stuck in checkout")"
+	local username password
+	username="$(jq -r .data.username <<<"$json")"
+	password="$(jq -r .data.password <<<"$json")"
+	psql_as "$username" "$password" "UPDATE sales.orders SET status = 'new' WHERE id = 2"
+	note "UPDATE sales.orders ran as $username"
+
+	step "alice is done early and revokes it: vault write zsp/requests/$id/revoke"
+	as_requester write zsp/requests/"$id"/revoke comment="fixed" >/dev/null
+	note "status: $(as_requester read -field=status zsp/requests/"$id")"
 }
 
 show_main_job() {
@@ -218,8 +272,9 @@ up() {
 	start_vault
 	load_sample_schema
 	configure_engine
-	create_requester
+	create_people
 	show_main_job
+	show_approval
 
 	step "Done. The demo keeps running:"
 	note "source .demo/env    # VAULT_ADDR, VAULT_TOKEN (root) and the vault binary"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shell functions for picking free TCP ports on 127.0.0.1; source this file.
 
 # listening_ports prints the local TCP ports in the LISTEN state, from the
