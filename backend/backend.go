@@ -53,6 +53,12 @@ type backend struct {
 	// takes both takes the open lock first.
 	requestLocks []*locksutil.LockEntry
 
+	// metrics caches the program figures and serializes their updates.
+	metrics *metricsStore
+
+	// sweeps remembers when each connection was last swept for orphans.
+	sweeps *sweepSchedule
+
 	// notifier sends webhook messages in the background.
 	notifier *notifier
 
@@ -72,6 +78,8 @@ func newBackend(version string) *backend {
 		openLocks:       locksutil.CreateLocks(),
 		requestLocks:    locksutil.CreateLocks(),
 		notifier:        newNotifier(),
+		metrics:         &metricsStore{},
+		sweeps:          &sweepSchedule{last: map[string]time.Time{}},
 		now:             time.Now,
 	}
 
@@ -92,6 +100,9 @@ func newBackend(version string) *backend {
 			pathRequestActions(b),
 			pathReviews(b),
 			pathOncall(b),
+			pathMetrics(b),
+			pathInventory(b),
+			pathTidy(b),
 		),
 		Secrets:           []*framework.Secret{secretAccount(b)},
 		WALRollback:       b.walRollback,
@@ -108,6 +119,9 @@ func newBackend(version string) *backend {
 func (b *backend) invalidate(_ context.Context, key string) {
 	if name, ok := strings.CutPrefix(key, connectionPrefix); ok {
 		b.clients.evict(name)
+	}
+	if key == metricsKey {
+		b.forgetMetrics()
 	}
 }
 

@@ -1,7 +1,10 @@
 package backend
 
 import (
+	"context"
 	"fmt"
+
+	"github.com/hashicorp/vault/sdk/logical"
 )
 
 // entityGroups returns the names of the identity groups entityID belongs to
@@ -30,7 +33,8 @@ func memberOfAny(groups map[string]bool, names []string) bool {
 
 // checkRequester returns a caller error when the entity may not ask for the
 // role: it is not in the role's requester_groups.
-func (b *backend) checkRequester(entityID, roleName string, role *roleEntry) error {
+// Each refusal counts as a circumvention attempt in the program figures.
+func (b *backend) checkRequester(ctx context.Context, s logical.Storage, entityID, roleName string, role *roleEntry) error {
 	if len(role.RequesterGroups) == 0 {
 		return nil
 	}
@@ -39,6 +43,7 @@ func (b *backend) checkRequester(entityID, roleName string, role *roleEntry) err
 		return err
 	}
 	if !memberOfAny(groups, role.RequesterGroups) {
+		b.countAttempt(ctx, s, attemptOutsideRequesters, "")
 		return &callerError{fmt.Sprintf("entity %s is not a member of any of the requester_groups %q of role %q; ask an operator to add you to one", entityID, role.RequesterGroups, roleName)}
 	}
 	return nil

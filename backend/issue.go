@@ -65,11 +65,12 @@ func (b *backend) issueAccount(ctx context.Context, req *logical.Request, ask *g
 	}
 
 	err = client.CreateAccount(ctx, postgres.NewAccount{
-		Username:   creds.username,
-		Statements: statements,
-		LockKey:    group,
-		Marker:     accountMarker(record.ID),
-		Default:    len(ask.role.CreationStatements) == 0,
+		Username:      creds.username,
+		Statements:    statements,
+		LockKey:       group,
+		Marker:        accountMarker(record.ID),
+		LogStatements: ask.role.LogStatements,
+		Default:       len(ask.role.CreationStatements) == 0,
 	})
 	if err != nil {
 		b.deleteWAL(ctx, req.Storage, walID)
@@ -154,12 +155,12 @@ func creationStatements(ask *grantAsk, group string, creds *accountCredentials, 
 // accountMarker is the comment set on every account the engine creates, so
 // its accounts can be told from others by more than their name.
 func accountMarker(requestID string) string {
-	return "zsp request " + requestID
+	return postgres.AccountMarkerPrefix + requestID
 }
 
 // recordIssue saves the issued request and indexes the live account.
 func (b *backend) recordIssue(ctx context.Context, req *logical.Request, record *requestRecord, grant *grantData, expiresAt time.Time) error {
-	record.Status = approval.StatusIssued
+	record.setStatus(approval.StatusIssued)
 	record.ConnectionID = grant.ConnectionID
 	record.Username = grant.Username
 	record.IssuedAt = grant.IssuedAt
@@ -167,7 +168,7 @@ func (b *backend) recordIssue(ctx context.Context, req *logical.Request, record 
 	record.WindowEnd = grant.WindowEnd
 	record.addEvent(grant.IssuedAt, req.EntityID, "issued", fmt.Sprintf("account %s valid until %s", grant.Username, formatTime(expiresAt)))
 
-	if err := putRequest(ctx, req.Storage, record); err != nil {
+	if err := b.saveRequest(ctx, req.Storage, record); err != nil {
 		return err
 	}
 	if len(grant.Parameters) > 0 {

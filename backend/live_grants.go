@@ -40,3 +40,7 @@ func countLiveGrants(ctx context.Context, s logical.Storage, connectionID string
 	}
 	return len(keys), nil
 }
+
+func liveGrantExists(ctx context.Context, s logical.Storage, connectionID, requestID string) (bool, error) {
+	return getJSON(ctx, s, liveGrantKey(connectionID, requestID), &liveGrant{})
+}

@@ -15,6 +15,10 @@ import (
 
 const configKey = "config"
 
+// defaultRequestRetention keeps request records a year and a month, so a
+// yearly access review still finds the whole year.
+const defaultRequestRetention = 395 * 24 * time.Hour
+
 // engineConfig holds the engine-wide settings: TTL defaults and caps, request
 // expiry, business hours, the approval SLA and notification webhooks.
 type engineConfig struct {
@@ -24,6 +28,7 @@ type engineConfig struct {
 	ClaimTTL               writtenDuration `json:"claim_ttl"`
 	EmergencyRequestTTL    writtenDuration `json:"emergency_request_ttl"`
 	ApprovalSLA            writtenDuration `json:"approval_sla"`
+	RequestRetention       writtenDuration `json:"request_retention"`
 	BusinessHours          string          `json:"business_hours"`
 	Timezone               string          `json:"timezone"`
 	SecurityScoreThreshold int             `json:"security_score_threshold"`
@@ -38,6 +43,7 @@ func defaultConfig() *engineConfig {
 		ClaimTTL:               writtenDuration{Value: expiry.ClaimTTL},
 		EmergencyRequestTTL:    writtenDuration{Value: expiry.EmergencyRequestTTL},
 		ApprovalSLA:            writtenDuration{Value: 30 * time.Minute},
+		RequestRetention:       writtenDuration{Value: defaultRequestRetention},
 		Timezone:               "UTC",
 		SecurityScoreThreshold: approval.DefaultSecurityThreshold,
 	}
@@ -101,6 +107,10 @@ func configFields(durationType framework.FieldType) map[string]*framework.FieldS
 			Description:  "Time within which approvers should decide; a request pending longer sends one SLA-breach notification. Zero turns it off. Default 30m.",
 			DisplayAttrs: &framework.DisplayAttributes{Name: "Approval SLA"},
 		},
+		"request_retention": {
+			Type:        durationType,
+			Description: "How long tidy keeps request records; records of live grants and open requests are always kept. Default 395 days (9480h).",
+		},
 		"business_hours": {
 			Type:        framework.TypeString,
 			Description: `Business hours in the time zone below, such as "mon-fri 09:00-18:00". Empty means none are set: no request counts as outside business hours.`,
@@ -133,6 +143,7 @@ func (b *backend) pathConfigRead(ctx context.Context, req *logical.Request, _ *f
 		"claim_ttl":                cfg.ClaimTTL.readForm(),
 		"emergency_request_ttl":    cfg.EmergencyRequestTTL.readForm(),
 		"approval_sla":             cfg.ApprovalSLA.readForm(),
+		"request_retention":        cfg.RequestRetention.readForm(),
 		"business_hours":           cfg.BusinessHours,
 		"timezone":                 cfg.Timezone,
 		"security_score_threshold": cfg.SecurityScoreThreshold,
@@ -166,6 +177,7 @@ func applyConfigFields(cfg *engineConfig, d *framework.FieldData) error {
 		"claim_ttl":             &cfg.ClaimTTL,
 		"emergency_request_ttl": &cfg.EmergencyRequestTTL,
 		"approval_sla":          &cfg.ApprovalSLA,
+		"request_retention":     &cfg.RequestRetention,
 	}
 	for field, target := range durations {
 		raw, ok := d.Raw[field]
@@ -198,7 +210,7 @@ func (c *engineConfig) validate() error {
 	if c.MaxTTL.Value > 0 && c.DefaultTTL.Value > c.MaxTTL.Value {
 		return fmt.Errorf(`invalid "default_ttl": %s is longer than "max_ttl" %s; lower default_ttl or raise max_ttl`, c.DefaultTTL.Value, c.MaxTTL.Value)
 	}
-	for field, d := range map[string]writtenDuration{"request_ttl": c.RequestTTL, "claim_ttl": c.ClaimTTL, "emergency_request_ttl": c.EmergencyRequestTTL} {
+	for field, d := range map[string]writtenDuration{"request_ttl": c.RequestTTL, "claim_ttl": c.ClaimTTL, "emergency_request_ttl": c.EmergencyRequestTTL, "request_retention": c.RequestRetention} {
 		if d.Value <= 0 {
 			return fmt.Errorf("invalid %q: it must be longer than zero, such as 1h", field)
 		}

@@ -42,6 +42,7 @@ type connectionEntry struct {
 	VerifyConnection      bool            `json:"verify_connection"`
 	MaxOpenConnections    int             `json:"max_open_connections"`
 	MaxConnectionLifetime writtenDuration `json:"max_connection_lifetime"`
+	PrivilegedRoles       []string        `json:"privileged_roles"`
 }
 
 func (c *connectionEntry) postgresConfig() postgres.ConnectionConfig {
@@ -154,6 +155,10 @@ func connectionFields() map[string]*framework.FieldSchema {
 			Type:        framework.TypeDurationSecond,
 			Description: "Maximum time a pooled connection is reused. Zero keeps connections open.",
 		},
+		"privileged_roles": {
+			Type:        framework.TypeCommaStringSlice,
+			Description: "Roles on the database whose members hold standing privilege (for example an app_admin role); inventory/<name> reports their members.",
+		},
 		"force": {
 			Type:        framework.TypeBool,
 			Description: "On delete: delete even while accounts issued through this connection are live. Their leases still revoke them.",
@@ -196,6 +201,7 @@ func (b *backend) pathConnectionRead(ctx context.Context, req *logical.Request, 
 		"verify_connection":       conn.VerifyConnection,
 		"max_open_connections":    conn.MaxOpenConnections,
 		"max_connection_lifetime": conn.MaxConnectionLifetime.readForm(),
+		"privileged_roles":        nonNil(conn.PrivilegedRoles),
 	}}, nil
 }
 
@@ -272,6 +278,13 @@ func applyConnectionFields(conn *connectionEntry, d *framework.FieldData) error 
 	}
 	if raw, ok := d.GetOk("max_open_connections"); ok {
 		conn.MaxOpenConnections = raw.(int)
+	}
+	if raw, ok := d.Raw["privileged_roles"]; ok {
+		list, err := parseStringList("privileged_roles", raw)
+		if err != nil {
+			return err
+		}
+		conn.PrivilegedRoles = list
 	}
 	if raw, ok := d.Raw["max_connection_lifetime"]; ok {
 		lifetime, err := parseWrittenDuration("max_connection_lifetime", raw)

@@ -110,7 +110,7 @@ func (b *backend) pathCredsRead(ctx context.Context, req *logical.Request, d *fr
 	}
 	ask, err := b.validateAsk(ctx, req, d, cfg)
 	if err == nil {
-		err = b.checkRequester(req.EntityID, ask.roleName, ask.role)
+		err = b.checkRequester(ctx, req.Storage, req.EntityID, ask.roleName, ask.role)
 	}
 	if err != nil {
 		return callerResponse(err)

@@ -14,6 +14,9 @@ import (
 	"github.com/zsp-dev/vault-plugin-secrets-zsp/approval"
 )
 
+// extensionPrefix indexes the requests whose extension waits for approval.
+const extensionPrefix = "pending-extensions/"
+
 // requestAction is one workflow action on requests/:id/<action>.
 type requestAction struct {
 	name    string
@@ -144,6 +147,12 @@ func (b *backend) review(ctx context.Context, req *logical.Request, record *requ
 	}
 	eligible := memberOfAny(groups, state.Route.Groups)
 	if err := approval.CheckReview(state, review, eligible, now); err != nil {
+		switch {
+		case errors.Is(err, approval.ErrSelfReview):
+			b.countAttempt(ctx, req.Storage, attemptSelfApproval, record.ID)
+		case errors.Is(err, approval.ErrNotEligible):
+			b.countAttempt(ctx, req.Storage, attemptNonMemberApproval, record.ID)
+		}
 		return nil, reviewError(err, record, req.EntityID)
 	}
 
@@ -204,13 +213,13 @@ func (b *backend) settle(ctx context.Context, req *logical.Request, record *requ
 	now := b.now().UTC()
 	switch approval.Resolve(record.Route, record.RequesterEntityID, record.Reviews) {
 	case approval.StatusApproved:
-		record.Status = approval.StatusApproved
+		record.setStatus(approval.StatusApproved)
 		record.DecidedAt = now
 		record.Deadline = cfg.expiry().ClaimDeadline(now)
 		record.addEvent(now, "policy", "approved", "quorum reached")
 		b.notify(cfg, record.ID, fmt.Sprintf("Request %s for %s was approved; %s can read creds/%s until %s.", record.ID, record.Role, record.RequesterName, record.Role, formatTime(record.Deadline)))
 	case approval.StatusDenied:
-		record.Status = approval.StatusDenied
+		record.setStatus(approval.StatusDenied)
 		record.DecidedAt = now
 		record.addEvent(now, "policy", "denied", "an approver denied it")
 		if err := b.closeOpen(ctx, req.Storage, record); err != nil {
@@ -222,7 +231,7 @@ func (b *backend) settle(ctx context.Context, req *logical.Request, record *requ
 		}
 		b.notify(cfg, record.ID, fmt.Sprintf("Request %s of %s for %s was denied.", record.ID, record.RequesterName, record.Role))
 	}
-	return putRequest(ctx, req.Storage, record)
+	return b.saveRequest(ctx, req.Storage, record)
 }
 
 func (b *backend) closeOpen(ctx context.Context, s logical.Storage, record *requestRecord) error {
@@ -244,13 +253,13 @@ func (b *backend) cancelRequest(ctx context.Context, req *logical.Request, recor
 	}
 
 	now := b.now().UTC()
-	record.Status = approval.StatusCancelled
+	record.setStatus(approval.StatusCancelled)
 	record.DecidedAt = now
 	record.addEvent(now, req.EntityID, "cancelled", strings.TrimSpace(d.Get("comment").(string)))
 	if err := b.closeOpen(ctx, req.Storage, record); err != nil {
 		return nil, err
 	}
-	if err := putRequest(ctx, req.Storage, record); err != nil {
+	if err := b.saveRequest(ctx, req.Storage, record); err != nil {
 		return nil, err
 	}
 	return actionResponse(record, approvalsIn(record.Reviews, record.RequesterEntityID), record.Route.RequiredApprovals, ""), nil
@@ -310,13 +319,16 @@ func (b *backend) checkApprover(entityID string, record *requestRecord) error {
 // markRevoked records the revocation and forgets the live account.
 func (b *backend) markRevoked(ctx context.Context, s logical.Storage, record *requestRecord, actor, detail string) error {
 	now := b.now().UTC()
-	record.Status = approval.StatusRevoked
+	record.setStatus(approval.StatusRevoked)
 	record.RevokedAt = now
 	if detail == "" {
 		detail = "account dropped"
 	}
 	record.addEvent(now, actor, "revoked", detail)
-	if err := putRequest(ctx, s, record); err != nil {
+	if err := closeExtensions(ctx, s, record); err != nil {
+		return err
+	}
+	if err := b.saveRequest(ctx, s, record); err != nil {
 		return err
 	}
 	if err := deleteLiveGrant(ctx, s, record.ConnectionID, record.ID); err != nil {
@@ -362,10 +374,13 @@ func (b *backend) extendRequest(ctx context.Context, req *logical.Request, recor
 	if pending.Route.AutoApprove {
 		b.approveExtension(record, pending, "policy")
 	} else {
+		if err := putJSON(ctx, req.Storage, extensionPrefix+record.ID, &openEntry{RequestID: record.ID}); err != nil {
+			return nil, err
+		}
 		b.notify(cfg, record.ID, fmt.Sprintf("%s asks to extend %s until %s. Approve with: vault write %srequests/%s/approve",
 			record.RequesterName, record.Role, formatTime(pending.NewEnd), req.MountPoint, record.ID))
 	}
-	if err := putRequest(ctx, req.Storage, record); err != nil {
+	if err := b.saveRequest(ctx, req.Storage, record); err != nil {
 		return nil, err
 	}
 	return actionResponse(record, 0, pending.Route.RequiredApprovals, string(pending.Status)), nil
@@ -424,7 +439,12 @@ func (b *backend) reviewExtension(ctx context.Context, req *logical.Request, rec
 		record.addEvent(review.At, "policy", "extension denied", "access still ends at "+formatTime(record.WindowEnd))
 		b.notify(cfg, record.ID, fmt.Sprintf("Extension of request %s denied.", record.ID))
 	}
-	if err := putRequest(ctx, req.Storage, record); err != nil {
+	if extension.Status != approval.StatusPending {
+		if err := req.Storage.Delete(ctx, extensionPrefix+record.ID); err != nil {
+			return nil, fmt.Errorf("close extension of request %q: %w", record.ID, err)
+		}
+	}
+	if err := b.saveRequest(ctx, req.Storage, record); err != nil {
 		return nil, err
 	}
 	return actionResponse(record, approvalsIn(extension.Reviews, record.RequesterEntityID), extension.Route.RequiredApprovals, string(extension.Status)), nil
@@ -435,6 +455,20 @@ func (b *backend) approveExtension(record *requestRecord, extension *approval.Ex
 	extension.Status = approval.StatusApproved
 	record.WindowEnd = extension.NewEnd
 	record.addEvent(b.now(), "policy", "extension approved", fmt.Sprintf("%s; renewals may reach %s", reason, formatTime(record.WindowEnd)))
+}
+
+// closeExtensions cancels an extension that can no longer matter because
+// the grant ended.
+func closeExtensions(ctx context.Context, s logical.Storage, record *requestRecord) error {
+	extension := record.pendingExtension()
+	if extension == nil {
+		return nil
+	}
+	extension.Status = approval.StatusCancelled
+	if err := s.Delete(ctx, extensionPrefix+record.ID); err != nil {
+		return fmt.Errorf("close extension of request %q: %w", record.ID, err)
+	}
+	return nil
 }
 
 func approvedExtensions(record *requestRecord) int {

@@ -20,9 +20,10 @@ func pathRequests(b *backend) []*framework.Path {
 				OperationSuffix: "requests",
 			},
 			Fields: map[string]*framework.FieldSchema{
-				"status":    {Type: framework.TypeString, Description: "Only requests with this status: pending, approved, issued, denied, cancelled, expired or revoked.", Query: true},
-				"role":      {Type: framework.TypeString, Description: "Only requests for this task role.", Query: true},
-				"requester": {Type: framework.TypeString, Description: "Only requests of this identity entity ID.", Query: true},
+				"status":     {Type: framework.TypeString, Description: "Only requests with this status: pending, approved, issued, denied, cancelled, expired or revoked.", Query: true},
+				"role":       {Type: framework.TypeString, Description: "Only requests for this task role.", Query: true},
+				"requester":  {Type: framework.TypeString, Description: "Only requests of this identity entity ID.", Query: true},
+				"approvable": {Type: framework.TypeBool, Description: "Only pending requests and extensions the caller may approve now: the caller is a current member of their approver groups and not the requester.", Query: true},
 			},
 			Operations: map[logical.Operation]framework.OperationHandler{
 				logical.ListOperation: &framework.PathOperation{
@@ -99,6 +100,17 @@ func (b *backend) pathRequestsList(ctx context.Context, req *logical.Request, d 
 		role:      strings.TrimSpace(d.Get("role").(string)),
 		requester: strings.TrimSpace(d.Get("requester").(string)),
 	}
+	if d.Get("approvable").(bool) {
+		if req.EntityID == "" {
+			return logical.ErrorResponse("approvable=true needs a token with an identity entity; log in through an auth method"), nil
+		}
+		groups, err := b.entityGroups(req.EntityID)
+		if err != nil {
+			return nil, err
+		}
+		filter.approver = req.EntityID
+		filter.approverGroups = groups
+	}
 	if filter.status != "" {
 		if _, err := approval.ParseStatus(filter.status); err != nil {
 			return logical.ErrorResponse(fmt.Sprintf(`invalid "status": %q; use pending, approved, issued, denied, cancelled, expired or revoked`, filter.status)), nil
@@ -135,19 +147,52 @@ func (b *backend) pathRequestsList(ctx context.Context, req *logical.Request, d 
 
 type requestFilter struct {
 	status, role, requester string
+
+	// approver, when set, keeps only the rounds this entity may approve,
+	// given its current groups.
+	approver       string
+	approverGroups map[string]bool
 }
 
 func (f requestFilter) matches(record *requestRecord) bool {
 	return (f.status == "" || string(record.Status) == f.status) &&
 		(f.role == "" || record.Role == f.role) &&
-		(f.requester == "" || record.RequesterEntityID == f.requester)
+		(f.requester == "" || record.RequesterEntityID == f.requester) &&
+		(f.approver == "" || f.mayApprove(record))
+}
+
+// mayApprove reports whether the filter's approver could approve the
+// request's open round now.
+func (f requestFilter) mayApprove(record *requestRecord) bool {
+	if record.RequesterEntityID == f.approver {
+		return false
+	}
+	route := record.Route
+	if extension := record.pendingExtension(); extension != nil {
+		route = extension.Route
+	} else if record.Status != approval.StatusPending {
+		return false
+	}
+	for _, review := range record.Reviews {
+		if review.Approver == f.approver && extensionFree(record) {
+			return false
+		}
+	}
+	return memberOfAny(f.approverGroups, route.Groups)
+}
+
+// extensionFree reports whether the record has no pending extension, so its
+// own reviews are the open round's.
+func extensionFree(record *requestRecord) bool {
+	return record.pendingExtension() == nil
 }
 
 // candidateRequests returns the request IDs to check against the filter.
 // Pending and approved requests come from the index of open requests;
 // other filters read every record.
 func (b *backend) candidateRequests(ctx context.Context, s logical.Storage, filter requestFilter) ([]string, error) {
-	if filter.status != string(approval.StatusPending) && filter.status != string(approval.StatusApproved) {
+	openOnly := filter.status == string(approval.StatusPending) || filter.status == string(approval.StatusApproved)
+	if !openOnly && filter.approver == "" {
 		// TODO: index records by status and role once stores grow past what
 		// one list can read in a request's time.
 		ids, err := s.List(ctx, requestPrefix)
@@ -161,7 +206,13 @@ func (b *backend) candidateRequests(ctx context.Context, s logical.Storage, filt
 	if err != nil {
 		return nil, fmt.Errorf("list open requests: %w", err)
 	}
-	ids := make([]string, 0, len(keys))
+	var ids []string
+	if filter.approver != "" {
+		ids, err = s.List(ctx, extensionPrefix)
+		if err != nil {
+			return nil, fmt.Errorf("list pending extensions: %w", err)
+		}
+	}
 	for _, key := range keys {
 		open := &openEntry{}
 		found, err := getJSON(ctx, s, openPrefix+key, open)

@@ -106,7 +106,7 @@ func (b *backend) pathReviewWrite(ctx context.Context, req *logical.Request, d *
 	}
 	record.NeedsReview = false
 	record.addEvent(b.now(), req.EntityID, "reviewed", comment)
-	if err := putRequest(ctx, req.Storage, record); err != nil {
+	if err := b.saveRequest(ctx, req.Storage, record); err != nil {
 		return nil, err
 	}
 	if err := req.Storage.Delete(ctx, reviewPrefix+id); err != nil {

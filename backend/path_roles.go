@@ -45,6 +45,7 @@ type roleEntry struct {
 	OncallSchedule         string   `json:"oncall_schedule"`
 	BusinessHoursOnly      bool     `json:"business_hours_only"`
 	MaxExtensions          int      `json:"max_extensions"`
+	LogStatements          bool     `json:"log_statements"`
 }
 
 // model returns the role as the roles package sees it.
@@ -232,6 +233,7 @@ func (r *roleEntry) readData() map[string]any {
 		"oncall_schedule":          r.OncallSchedule,
 		"business_hours_only":      r.BusinessHoursOnly,
 		"max_extensions":           r.MaxExtensions,
+		"log_statements":           r.LogStatements,
 	}
 }
 
@@ -279,6 +281,15 @@ func (b *backend) pathRoleWrite(ctx context.Context, req *logical.Request, d *fr
 	// instead of a requester's first read.
 	if err := b.prepareGroups(ctx, client, name, role); err != nil {
 		return logical.ErrorResponse(err.Error()), nil
+	}
+	if role.LogStatements {
+		allowed, err := client.CanSetLogStatement(ctx)
+		if err != nil {
+			return logical.ErrorResponse(fmt.Sprintf(`"log_statements" could not be checked on connection %q: %v`, role.Connection, err)), nil
+		}
+		if !allowed {
+			return logical.ErrorResponse(fmt.Sprintf(`invalid "log_statements": the admin of connection %q may not set log_statement; make it a superuser or GRANT SET ON PARAMETER log_statement TO it, or set log_statements=false`, role.Connection)), nil
+		}
 	}
 
 	if err := putJSON(ctx, req.Storage, rolePrefix+name, role); err != nil {

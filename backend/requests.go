@@ -49,6 +49,19 @@ type requestRecord struct {
 	RevokedAt         time.Time            `json:"revoked_at,omitzero"`
 	Extensions        []approval.Extension `json:"extensions"`
 	Events            []requestEvent       `json:"events"`
+
+	// transitions are the status changes since the record was loaded, for
+	// the program figures; saveRequest counts and clears them.
+	transitions []statusChange
+}
+
+// setStatus moves the request to status and remembers the change.
+func (r *requestRecord) setStatus(status approval.Status) {
+	if r.Status == status {
+		return
+	}
+	r.transitions = append(r.transitions, statusChange{from: r.Status, to: status})
+	r.Status = status
 }
 
 // requestEvent is one step in a request's life: who did what, when, and why.
@@ -93,11 +106,19 @@ func getRequest(ctx context.Context, s logical.Storage, id string) (*requestReco
 	return record, nil
 }
 
-func putRequest(ctx context.Context, s logical.Storage, record *requestRecord) error {
+// saveRequest stores the record, then counts its status changes in the
+// program figures.
+func (b *backend) saveRequest(ctx context.Context, s logical.Storage, record *requestRecord) error {
 	if err := putJSON(ctx, s, requestPrefix+record.ID, record); err != nil {
 		return fmt.Errorf("save request %q: %w", record.ID, err)
 	}
-	return nil
+	if len(record.transitions) == 0 {
+		return nil
+	}
+
+	transitions := record.transitions
+	record.transitions = nil
+	return b.updateMetrics(ctx, s, func(m *programMetrics) { applyTransitions(m, record, transitions) })
 }
 
 // responseData returns the record as requests/:id shows it.

@@ -72,6 +72,10 @@ func rolePolicyFields() map[string]*framework.FieldSchema {
 			Type:        framework.TypeBool,
 			Description: "Reject requests outside the configured business hours, except break-glass requests.",
 		},
+		"log_statements": {
+			Type:        framework.TypeBool,
+			Description: "Set log_statement = 'all' on each account, so the database log ties every statement to the account, and the request record ties the account to the requester and the justification. The connection's admin must be allowed to set log_statement.",
+		},
 		"max_extensions": {
 			Type:        framework.TypeInt,
 			Description: "How many times a grant may be extended through requests/<id>/extend. Default 1.",
@@ -112,6 +116,7 @@ func applyRolePolicyFields(role *roleEntry, d *framework.FieldData) error {
 	}
 
 	bools := map[string]*bool{
+		"log_statements":        &role.LogStatements,
 		"require_justification": &role.RequireJustification,
 		"allow_emergency":       &role.AllowEmergency,
 		"business_hours_only":   &role.BusinessHoursOnly,

@@ -93,10 +93,10 @@ func (b *backend) rollbackAccount(ctx context.Context, s logical.Storage, entry 
 	}
 	if record != nil {
 		now := b.now().UTC()
-		record.Status = approval.StatusRevoked
+		record.setStatus(approval.StatusRevoked)
 		record.RevokedAt = now
 		record.addEvent(now, "vault", "rolled_back", "the lease was never handed out; account dropped")
-		if err := putRequest(ctx, s, record); err != nil {
+		if err := b.saveRequest(ctx, s, record); err != nil {
 			return err
 		}
 	}

@@ -106,6 +106,7 @@ func (b *backend) accountRenew(ctx context.Context, req *logical.Request, _ *fra
 
 	now := b.now().UTC()
 	if !now.Before(grant.WindowEnd) {
+		b.countAttempt(ctx, req.Storage, attemptRenewalPastWindow, grant.RequestID)
 		return logical.ErrorResponse(fmt.Sprintf("request %s reached the end of its approved window at %s; ask for more time with requests/%s/extend",
 			grant.RequestID, formatTime(grant.WindowEnd), grant.RequestID)), nil
 	}
@@ -116,6 +117,11 @@ func (b *backend) accountRenew(ctx context.Context, req *logical.Request, _ *fra
 	}
 	var warnings []string
 	if end := now.Add(ttl); end.After(grant.WindowEnd) {
+		// Only an explicit increment asks past the window; a plain renewal
+		// near the end is capped without counting.
+		if req.Secret.Increment > 0 {
+			b.countAttempt(ctx, req.Storage, attemptRenewalPastWindow, grant.RequestID)
+		}
 		ttl = grant.WindowEnd.Sub(now)
 		warnings = append(warnings, fmt.Sprintf("renewal capped at the approved window end %s; ask for more with requests/%s/extend", formatTime(grant.WindowEnd), grant.RequestID))
 	}
@@ -132,7 +138,7 @@ func (b *backend) accountRenew(ctx context.Context, req *logical.Request, _ *fra
 	}
 	if record != nil {
 		b.recordRenewal(record, expiresAt)
-		if err := putRequest(ctx, req.Storage, record); err != nil {
+		if err := b.saveRequest(ctx, req.Storage, record); err != nil {
 			return nil, err
 		}
 	}
@@ -153,7 +159,7 @@ func (b *backend) checkRenewer(ctx context.Context, s logical.Storage, record *r
 	if err != nil || role == nil {
 		return err
 	}
-	return b.checkRequester(record.RequesterEntityID, record.Role, role)
+	return b.checkRequester(ctx, s, record.RequesterEntityID, record.Role, role)
 }
 
 // accountRevoke drops the account. It succeeds when the account is already
@@ -253,10 +259,13 @@ func (b *backend) recordRevocation(ctx context.Context, req *logical.Request, gr
 	}
 	if record != nil && record.Status != approval.StatusRevoked {
 		now := b.now().UTC()
-		record.Status = approval.StatusRevoked
+		record.setStatus(approval.StatusRevoked)
 		record.RevokedAt = now
 		record.addEvent(now, "vault", "revoked", "account dropped")
-		if err := putRequest(ctx, req.Storage, record); err != nil {
+		if err := closeExtensions(ctx, req.Storage, record); err != nil {
+			return err
+		}
+		if err := b.saveRequest(ctx, req.Storage, record); err != nil {
 			return err
 		}
 	}

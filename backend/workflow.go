@@ -116,7 +116,7 @@ func (b *backend) openRequest(ctx context.Context, req *logical.Request, ask *gr
 	defer lock.Unlock()
 
 	if !record.Route.AutoApprove {
-		if err := putRequest(ctx, req.Storage, record); err != nil {
+		if err := b.saveRequest(ctx, req.Storage, record); err != nil {
 			return nil, err
 		}
 		if err := putJSON(ctx, req.Storage, key, &openEntry{RequestID: record.ID}); err != nil {
@@ -129,7 +129,7 @@ func (b *backend) openRequest(ctx context.Context, req *logical.Request, ask *gr
 	}
 
 	now := b.now().UTC()
-	record.Status = approval.StatusApproved
+	record.setStatus(approval.StatusApproved)
 	record.DecidedAt = now
 	record.addEvent(now, "policy", "approved", record.Route.Reason)
 	if record.Route.NeedsReview {
@@ -146,7 +146,7 @@ func (b *backend) openRequest(ctx context.Context, req *logical.Request, ask *gr
 // claim issues the account of an approved request, once. The requester must
 // still be allowed to ask for the role.
 func (b *backend) claim(ctx context.Context, req *logical.Request, ask *grantAsk, record *requestRecord, key string) (*logical.Response, error) {
-	if err := b.checkRequester(req.EntityID, ask.roleName, ask.role); err != nil {
+	if err := b.checkRequester(ctx, req.Storage, req.EntityID, ask.roleName, ask.role); err != nil {
 		return nil, err
 	}
 	if record.ApprovedTTL > 0 && record.ApprovedTTL < ask.ttl {
@@ -201,10 +201,10 @@ func (b *backend) newRequestRecord(ctx context.Context, req *logical.Request, as
 		SecurityGroups:    ask.role.SecurityApproverGroups,
 		ApproverGroups:    ask.role.ApproverGroups,
 		Statements:        previewStatements(ask),
-		Status:            approval.StatusPending,
 		CreatedAt:         now,
 		Deadline:          cfg.expiry().PendingDeadline(now, ask.emergency),
 	}
+	record.setStatus(approval.StatusPending)
 	record.addEvent(now, req.EntityID, "requested", fmt.Sprintf("ttl %s, risk %d; %s", ask.ttl, score, route.Reason))
 	return record, nil
 }
@@ -324,9 +324,9 @@ func (b *backend) expireIfDue(ctx context.Context, s logical.Storage, record *re
 	if record.Status == approval.StatusApproved {
 		detail = "the requester did not read creds in time"
 	}
-	record.Status = approval.StatusExpired
+	record.setStatus(approval.StatusExpired)
 	record.addEvent(now, "policy", "expired", detail)
-	if err := putRequest(ctx, s, record); err != nil {
+	if err := b.saveRequest(ctx, s, record); err != nil {
 		return err
 	}
 	return s.Delete(ctx, openKey(record.RequesterEntityID, record.Role, record.Parameters))

@@ -15,7 +15,11 @@ type NewAccount struct {
 	Statements []string // rendered creation statements; they hold the password verifier
 	LockKey    string   // serializes custom statements per task role: the group name
 	Marker     string   // stored with COMMENT ON ROLE, so plugin-made accounts can be recognized later
-	Default    bool     // Statements is the single default create-and-join statement
+
+	// LogStatements sets log_statement = 'all' on the account, so the
+	// server log ties every statement it runs to its name.
+	LogStatements bool
+	Default       bool // Statements is the single default create-and-join statement
 }
 
 // CreateAccount runs the creation statements and sets the marker comment,
@@ -77,6 +81,9 @@ func (c *Client) createDefault(ctx context.Context, a NewAccount) error {
 	if comment := a.commentStatement(); comment != "" {
 		query += "\n;\n" + comment
 	}
+	if a.LogStatements {
+		query += "\n;\n" + a.logStatement()
+	}
 
 	if _, err := c.pool.Exec(ctx, query); err != nil {
 		return statementError("creation statement", c.redact(err), a.Statements...)
@@ -108,7 +115,16 @@ func (c *Client) createCustom(ctx context.Context, a NewAccount) error {
 			return statementError("comment on account", err)
 		}
 	}
+	if a.LogStatements {
+		if _, err := tx.Exec(ctx, a.logStatement()); err != nil {
+			return statementError("statement logging for account", err)
+		}
+	}
 	return tx.Commit(ctx)
+}
+
+func (a NewAccount) logStatement() string {
+	return "ALTER ROLE " + Quoter{}.QuoteIdentifier(a.Username) + " SET log_statement = 'all'"
 }
 
 func (a NewAccount) commentStatement() string {
