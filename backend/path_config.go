@@ -39,14 +39,20 @@ type engineConfig struct {
 func defaultConfig() *engineConfig {
 	expiry := approval.DefaultExpiry()
 	return &engineConfig{
-		RequestTTL:             writtenDuration{Value: expiry.RequestTTL},
-		ClaimTTL:               writtenDuration{Value: expiry.ClaimTTL},
-		EmergencyRequestTTL:    writtenDuration{Value: expiry.EmergencyRequestTTL},
-		ApprovalSLA:            writtenDuration{Value: 30 * time.Minute},
-		RequestRetention:       writtenDuration{Value: defaultRequestRetention},
+		RequestTTL:             defaultDuration(expiry.RequestTTL),
+		ClaimTTL:               defaultDuration(expiry.ClaimTTL),
+		EmergencyRequestTTL:    defaultDuration(expiry.EmergencyRequestTTL),
+		ApprovalSLA:            defaultDuration(30 * time.Minute),
+		RequestRetention:       defaultDuration(defaultRequestRetention),
 		Timezone:               "UTC",
 		SecurityScoreThreshold: approval.DefaultSecurityThreshold,
 	}
+}
+
+// defaultDuration is a default in the form a write would use, such as "30m".
+func defaultDuration(d time.Duration) writtenDuration {
+	form := strings.TrimSuffix(strings.TrimSuffix(d.String(), "0s"), "0m")
+	return writtenDuration{Value: d, Form: form}
 }
 
 func pathConfig(b *backend) []*framework.Path {

@@ -27,7 +27,7 @@ type requestAction struct {
 
 func pathRequestActions(b *backend) []*framework.Path {
 	actions := []requestAction{
-		{"approve", "approve", "Approve a pending request or extension. An approver may shorten the TTL with ttl, never lengthen it.", b.approveRequest},
+		{"approve", "approve", "Approve a pending request or extension. An approver may shorten the grant with ttl, renewals included, never lengthen it.", b.approveRequest},
 		{"deny", "deny", "Deny a pending request or extension, with a comment. A denial is final.", b.denyRequest},
 		{"cancel", "cancel", "Cancel your own pending or approved request.", b.cancelRequest},
 		{"revoke", "revoke", "Drop the request's account now. The requester or an approver of the role may revoke.", b.revokeRequest},
@@ -63,7 +63,7 @@ func requestActionFields() map[string]*framework.FieldSchema {
 	return map[string]*framework.FieldSchema{
 		"id":            {Type: framework.TypeString, Description: "ID of the request.", Required: true},
 		"comment":       {Type: framework.TypeString, Description: "Why: required to deny, optional otherwise, kept in the record."},
-		"ttl":           {Type: framework.TypeSignedDurationSecond, Description: "approve: a shorter lease TTL than asked for. extend: how much longer the grant should last."},
+		"ttl":           {Type: framework.TypeSignedDurationSecond, Description: "approve: a shorter grant than asked for; renewals cannot pass it. extend: how much longer the grant should last."},
 		"justification": {Type: framework.TypeString, Description: "extend: why the task needs more time."},
 	}
 }
@@ -203,8 +203,11 @@ func (b *backend) applyApproverTTL(record *requestRecord, d *framework.FieldData
 	if ttl.Value == 0 || ttl.Value >= record.ApprovedTTL {
 		return nil
 	}
+	// The cap bounds renewals too, or a renewal would undo the approver's
+	// choice.
 	record.ApprovedTTL = ttl.Value
-	record.addEvent(b.now(), "approver", "shortened", fmt.Sprintf("ttl %s", ttl.Value))
+	record.ApproverCap = ttl.Value
+	record.addEvent(b.now(), "approver", "shortened", fmt.Sprintf("the grant may last %s in all, renewals included", ttl.Value))
 	return nil
 }
 

@@ -93,7 +93,10 @@ func (b *backend) pathReviewWrite(ctx context.Context, req *logical.Request, d *
 	if record == nil || !record.NeedsReview {
 		return logical.ErrorResponse(fmt.Sprintf("request %q has no open post-hoc review; list them with: vault list <mount>/reviews", id)), nil
 	}
-	if req.EntityID == "" || req.EntityID == record.RequesterEntityID {
+	if req.EntityID == "" {
+		return logical.ErrorResponse("this token has no identity entity; log in through an auth method so the review is recorded against a person"), nil
+	}
+	if req.EntityID == record.RequesterEntityID {
 		return logical.ErrorResponse("the requester cannot review their own break-glass grant; ask an approver of the role"), nil
 	}
 	if err := b.checkApprover(req.EntityID, record); err != nil {

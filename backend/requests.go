@@ -28,6 +28,7 @@ type requestRecord struct {
 	Emergency         bool                 `json:"emergency"`
 	RequestedTTL      time.Duration        `json:"requested_ttl"`
 	ApprovedTTL       time.Duration        `json:"approved_ttl"`
+	ApproverCap       time.Duration        `json:"approver_cap"`
 	Window            time.Duration        `json:"window"`
 	RiskScore         int                  `json:"risk_score"`
 	RiskFactors       []approval.Factor    `json:"risk_factors"`

@@ -151,6 +151,9 @@ func validateRolePolicy(ctx context.Context, s logical.Storage, role *roleEntry)
 	if role.RiskTier <= 1 && len(role.ApproverGroups) == 0 && len(role.SecurityApproverGroups) == 0 {
 		return fmt.Errorf(`missing "approver_groups": tier %d requests always need an approval; name the identity groups that approve`, role.RiskTier)
 	}
+	if role.AllowEmergency && len(role.ApproverGroups) == 0 && len(role.SecurityApproverGroups) == 0 {
+		return fmt.Errorf(`missing "approver_groups": allow_emergency needs approvers, who approve break-glass on tiers 0 and 1 and review it afterwards on tiers 2 and 3`)
+	}
 	if role.RiskTier == 0 && len(role.SecurityApproverGroups) == 0 {
 		return fmt.Errorf(`missing "security_approver_groups": tier 0 requests need an approval from the security group; name it`)
 	}

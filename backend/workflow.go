@@ -94,13 +94,42 @@ func (b *backend) resumeRequest(ctx context.Context, req *logical.Request, ask *
 
 	switch record.Status {
 	case approval.StatusPending:
-		return pendingResponse(record), true, nil
+		resp := pendingResponse(record)
+		addResumeWarning(resp, ask, record)
+		return resp, true, nil
 	case approval.StatusApproved:
 		resp, err := b.claim(ctx, req, ask, record, key)
+		if resp != nil {
+			addResumeWarning(resp, ask, record)
+		}
 		return resp, true, err
 	default:
+		ask.warnings = append(ask.warnings, endedWarning(record))
 		return nil, false, req.Storage.Delete(ctx, key)
 	}
+}
+
+// addResumeWarning tells the requester that an open request was resumed
+// with its own ttl, justification and break-glass flag, not the new ones.
+func addResumeWarning(resp *logical.Response, ask *grantAsk, record *requestRecord) {
+	if ask.requestedTTL == record.RequestedTTL && ask.justification == record.Justification && ask.emergency == record.Emergency {
+		return
+	}
+	resp.AddWarning(fmt.Sprintf("this is request %s, opened earlier with its own ttl, justification and emergency flag; the new values were ignored. Cancel it (requests/%s/cancel) to ask again differently",
+		record.ID, record.ID))
+}
+
+// endedWarning tells the requester what became of their previous request
+// before a new one is opened.
+func endedWarning(record *requestRecord) string {
+	reason := ""
+	for i := len(record.Reviews) - 1; i >= 0; i-- {
+		if record.Reviews[i].Decision == approval.DecisionDeny && record.Reviews[i].Comment != "" {
+			reason = fmt.Sprintf(": %q", record.Reviews[i].Comment)
+			break
+		}
+	}
+	return fmt.Sprintf("your previous request %s was %s%s; this is a new request", record.ID, record.Status, reason)
 }
 
 // openRequest scores a new ask, records it, and issues the account at once
@@ -151,6 +180,9 @@ func (b *backend) claim(ctx context.Context, req *logical.Request, ask *grantAsk
 	}
 	if record.ApprovedTTL > 0 && record.ApprovedTTL < ask.ttl {
 		ask.ttl = record.ApprovedTTL
+	}
+	if record.ApproverCap > 0 && record.ApproverCap < ask.window {
+		ask.window = record.ApproverCap
 	}
 	ask.justification = record.Justification
 	ask.emergency = record.Emergency

@@ -87,8 +87,11 @@ start_vault() {
 		sleep 0.2
 	done
 	vault status >/dev/null || die "vault did not start; see $state/vault.log"
-	# shellcheck disable=SC2016 # $PATH expands when the file is sourced.
-	printf 'export VAULT_ADDR=%s\nexport VAULT_TOKEN=%s\nexport PATH=%s:"$PATH"\n' "$VAULT_ADDR" "$VAULT_TOKEN" "$state/bin" >"$state/env"
+	(
+		umask 077
+		# shellcheck disable=SC2016 # $PATH expands when the file is sourced.
+		printf 'export VAULT_ADDR=%s\nexport VAULT_TOKEN=%s\nexport PATH=%s:"$PATH"\n' "$VAULT_ADDR" "$VAULT_TOKEN" "$state/bin" >"$state/env"
+	)
 	note "VAULT_ADDR=$VAULT_ADDR (log: .demo/vault.log)"
 
 	step "Registering the plugin by SHA-256 and mounting it at zsp/"
@@ -153,7 +156,10 @@ create_user() {
 	local name=$1 policy=$2 password
 	password="$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')"
 	vault write "auth/userpass/users/$name" password="$password" token_policies="$policy" >/dev/null
-	vault login -token-only -method=userpass username="$name" password="$password" >"$state/$name.token"
+	(
+		umask 077
+		vault login -token-only -method=userpass username="$name" password="$password" >"$state/$name.token"
+	)
 }
 
 # entity_of prints the identity entity ID of a user's token.

@@ -325,3 +325,27 @@ func toStrings(v any) []string {
 	}
 	return out
 }
+
+func TestApproverShortensWholeGrant(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	people := newTeam(t, e)
+	e.write("zsp/roles/orders-fix", map[string]any{
+		"connection": "main", "grant_statements": readOnlyGrants,
+		"risk_tier": 1, "requester_groups": "app-team", "approver_groups": "dba-leads",
+	})
+
+	id := requirePending(t, e.creds2(people.requester, "orders-fix"))
+	_, err := action(people.approver1, id, "approve", map[string]any{"ttl": "30s"})
+	require.NoError(t, err)
+	secret := e.creds2(people.requester, "orders-fix")
+	require.LessOrEqual(t, secret.LeaseDuration, 30)
+
+	// Renewing cannot undo the approver's choice.
+	renewed, err := people.requester.client.Sys().Renew(secret.LeaseID, 3600)
+	require.NoError(t, err)
+	require.LessOrEqual(t, renewed.LeaseDuration, 30)
+	issuedAt, err := time.Parse(time.RFC3339, e.record(id)["issued_at"].(string))
+	require.NoError(t, err)
+	require.WithinDuration(t, issuedAt.Add(30*time.Second), e.leaseExpiry(secret.LeaseID), 3*time.Second)
+}

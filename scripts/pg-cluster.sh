@@ -82,10 +82,23 @@ ensure_bin_dir() {
 	echo "$dir"
 }
 
+# runuser_bin prints util-linux's runuser, which lives in /usr/sbin, often
+# outside a non-login shell's PATH.
+runuser_bin() {
+	local candidate
+	for candidate in "$(command -v runuser || true)" /usr/sbin/runuser /sbin/runuser; do
+		if [[ -n $candidate && -x $candidate ]]; then
+			echo "$candidate"
+			return 0
+		fi
+	done
+	die "runuser is missing; install util-linux (it runs the cluster as the postgres OS user when invoked as root)"
+}
+
 # as_owner runs a command as the cluster's OS user: postgres when invoked as root, else the caller.
 as_owner() {
 	if [[ $(id -u) -eq 0 ]]; then
-		runuser -u postgres -- "$@"
+		"$(runuser_bin)" -u postgres -- "$@"
 	else
 		"$@"
 	fi
@@ -179,7 +192,7 @@ init_cluster() {
 	if [[ $(id -u) -eq 0 ]]; then
 		id postgres >/dev/null 2>&1 || die "running as root needs the postgres OS user, which does not exist; create it or run as another user"
 		chown -R postgres:postgres "$dir"
-		runuser -u postgres -- test -w "$dir" ||
+		"$(runuser_bin)" -u postgres -- test -w "$dir" ||
 			die "the postgres OS user cannot write to $dir; choose a folder whose parents it can enter, such as one under /tmp"
 	fi
 
