@@ -22,6 +22,7 @@ const defaultRequestRetention = 395 * 24 * time.Hour
 // engineConfig holds the engine-wide settings: TTL defaults and caps, request
 // expiry, business hours, the approval SLA and notification webhooks.
 type engineConfig struct {
+	SchemaVersion          int             `json:"schema_version"`
 	DefaultTTL             writtenDuration `json:"default_ttl"`
 	MaxTTL                 writtenDuration `json:"max_ttl"`
 	RequestTTL             writtenDuration `json:"request_ttl"`
@@ -39,6 +40,7 @@ type engineConfig struct {
 func defaultConfig() *engineConfig {
 	expiry := approval.DefaultExpiry()
 	return &engineConfig{
+		SchemaVersion:          schemaVersion,
 		RequestTTL:             defaultDuration(expiry.RequestTTL),
 		ClaimTTL:               defaultDuration(expiry.ClaimTTL),
 		EmergencyRequestTTL:    defaultDuration(expiry.EmergencyRequestTTL),
@@ -277,6 +279,7 @@ func getConfig(ctx context.Context, s logical.Storage) (*engineConfig, error) {
 	if _, err := getJSON(ctx, s, configKey, cfg); err != nil {
 		return nil, err
 	}
+	cfg.SchemaVersion = schemaVersion
 	return cfg, nil
 }
 

@@ -33,6 +33,7 @@ const (
 // and identifies this connection in leases; Revision changes on every write so
 // cached pools of older settings are replaced.
 type connectionEntry struct {
+	SchemaVersion         int             `json:"schema_version"`
 	ID                    string          `json:"id"`
 	Revision              int64           `json:"revision"`
 	PluginName            string          `json:"plugin_name"`
@@ -252,6 +253,7 @@ func newConnectionEntry() (*connectionEntry, error) {
 		return nil, fmt.Errorf("generate connection id: %w", err)
 	}
 	return &connectionEntry{
+		SchemaVersion:      schemaVersion,
 		ID:                 id,
 		PluginName:         pluginPostgreSQL,
 		VerifyConnection:   true,
@@ -372,11 +374,12 @@ func (b *backend) pathConnectionDelete(ctx context.Context, req *logical.Request
 
 // getConnection returns the named connection, or nil when it does not exist.
 func getConnection(ctx context.Context, s logical.Storage, name string) (*connectionEntry, error) {
-	conn := &connectionEntry{}
+	conn := &connectionEntry{VerifyConnection: true, MaxOpenConnections: defaultMaxOpenConnections}
 	found, err := getJSON(ctx, s, connectionPrefix+name, conn)
 	if err != nil || !found {
 		return nil, err
 	}
+	conn.SchemaVersion = schemaVersion
 	return conn, nil
 }
 

@@ -18,8 +18,9 @@ const oncallPrefix = "oncall/"
 
 // scheduleEntry is a stored on-call schedule.
 type scheduleEntry struct {
-	Shifts      []shiftEntry `json:"shifts"`
-	Description string       `json:"description"`
+	SchemaVersion int          `json:"schema_version"`
+	Shifts        []shiftEntry `json:"shifts"`
+	Description   string       `json:"description"`
 }
 
 // shiftEntry is one shift: the entities on call from Start until End. Start
@@ -136,7 +137,7 @@ func (b *backend) pathScheduleWrite(ctx context.Context, req *logical.Request, d
 		return nil, err
 	}
 	if schedule == nil {
-		schedule = &scheduleEntry{}
+		schedule = &scheduleEntry{SchemaVersion: schemaVersion}
 	}
 
 	if raw, ok := d.Raw["shifts"]; ok {

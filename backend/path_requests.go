@@ -3,6 +3,7 @@ package backend
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/hashicorp/vault/sdk/framework"
@@ -23,6 +24,8 @@ func pathRequests(b *backend) []*framework.Path {
 				"status":     {Type: framework.TypeString, Description: "Only requests with this status: pending, approved, issued, denied, cancelled, expired or revoked.", Query: true},
 				"role":       {Type: framework.TypeString, Description: "Only requests for this task role.", Query: true},
 				"requester":  {Type: framework.TypeString, Description: "Only requests of this identity entity ID.", Query: true},
+				"after":      {Type: framework.TypeString, Description: "Page: only IDs that sort after this one.", Query: true},
+				"limit":      {Type: framework.TypeInt, Description: "Page: at most this many IDs; 0 lists all.", Query: true},
 				"approvable": {Type: framework.TypeBool, Description: "Only pending requests and extensions the caller may approve now: the caller is a current member of their approver groups and not the requester.", Query: true},
 			},
 			Operations: map[logical.Operation]framework.OperationHandler{
@@ -121,10 +124,25 @@ func (b *backend) pathRequestsList(ctx context.Context, req *logical.Request, d 
 	if err != nil {
 		return nil, err
 	}
+	limit := d.Get("limit").(int)
+	if limit < 0 {
+		return logical.ErrorResponse(fmt.Sprintf(`invalid "limit": %d; use 0 for all or a positive page size`, limit)), nil
+	}
+	sort.Strings(ids)
+	ids = page(ids, d.Get("after").(string))
+
+	if filter.empty() && (limit == 0 && len(ids) > maxKeyInfo) {
+		resp := logical.ListResponse(ids)
+		resp.AddWarning(fmt.Sprintf("%d requests: details are left out above %d; page with limit and after to get them", len(ids), maxKeyInfo))
+		return resp, nil
+	}
 
 	var keys []string
 	info := make(map[string]any)
 	for _, id := range ids {
+		if limit > 0 && len(keys) == limit {
+			break
+		}
 		record, err := getRequest(ctx, req.Storage, id)
 		if err != nil {
 			return nil, err
@@ -145,6 +163,22 @@ func (b *backend) pathRequestsList(ctx context.Context, req *logical.Request, d 
 	return logical.ListResponseWithInfo(keys, info), nil
 }
 
+// maxKeyInfo bounds how many records an unpaged, unfiltered list reads for
+// its details.
+const maxKeyInfo = 1000
+
+// page returns the sorted IDs after the given one.
+func page(sorted []string, after string) []string {
+	if after == "" {
+		return sorted
+	}
+	i := sort.SearchStrings(sorted, after)
+	if i < len(sorted) && sorted[i] == after {
+		i++
+	}
+	return sorted[i:]
+}
+
 type requestFilter struct {
 	status, role, requester string
 
@@ -152,6 +186,10 @@ type requestFilter struct {
 	// given its current groups.
 	approver       string
 	approverGroups map[string]bool
+}
+
+func (f requestFilter) empty() bool {
+	return f.status == "" && f.role == "" && f.requester == "" && f.approver == ""
 }
 
 func (f requestFilter) matches(record *requestRecord) bool {

@@ -24,6 +24,7 @@ const (
 
 // roleEntry is a stored task role: the fields exactly as written.
 type roleEntry struct {
+	SchemaVersion        int                 `json:"schema_version"`
 	Connection           string              `json:"connection"`
 	GrantStatements      []string            `json:"grant_statements"`
 	CreationStatements   []string            `json:"creation_statements"`
@@ -433,11 +434,14 @@ func (b *backend) pathRoleDelete(ctx context.Context, req *logical.Request, d *f
 
 // getRole returns the named role, or nil when it does not exist.
 func getRole(ctx context.Context, s logical.Storage, name string) (*roleEntry, error) {
-	role := &roleEntry{}
+	// Decoding over the defaults upgrades an entry from an older build: the
+	// fields it never stored keep today's defaults.
+	role := newRoleEntry()
 	found, err := getJSON(ctx, s, rolePrefix+name, role)
 	if err != nil || !found {
 		return nil, err
 	}
+	role.SchemaVersion = schemaVersion
 	return role, nil
 }
 

@@ -137,3 +137,24 @@ func countRoles(t *testing.T, pg *testenv.Postgres) int {
 	require.NoError(t, pg.AdminConn(t).QueryRow(context.Background(), "SELECT count(*) FROM pg_roles").Scan(&count))
 	return count
 }
+
+// TestRoleFromOlderBuildUpgradesOnRead stores a role as the first build wrote
+// it, before approval fields existed, and reads it back with today's
+// defaults rather than tier 0 and no auto-approval.
+func TestRoleFromOlderBuildUpgradesOnRead(t *testing.T) {
+	b := newTestBackend(t)
+	old := []byte(`{"connection":"main","grant_statements":["GRANT USAGE ON SCHEMA billing TO {{group}}"],` +
+		`"creation_statements":null,"revocation_statements":null,"default_ttl":{"value":0},"max_ttl":{"value":0},` +
+		`"username_template":"","parameters":null,"description":"from v0.1.0"}`)
+	require.NoError(t, b.storage.Put(context.Background(), &logical.StorageEntry{Key: rolePrefix + "legacy", Value: old}))
+
+	read := b.mustOK(logical.ReadOperation, "roles/legacy", nil).Data
+	require.Equal(t, defaultRiskTier, read["risk_tier"])
+	require.Equal(t, 25, read["auto_approve_max_score"])
+	require.Equal(t, defaultMaxExtensions, read["max_extensions"])
+	require.Equal(t, "from v0.1.0", read["description"])
+
+	role, err := getRole(context.Background(), b.storage, "legacy")
+	require.NoError(t, err)
+	require.Equal(t, schemaVersion, role.SchemaVersion)
+}

@@ -17,6 +17,7 @@ const requestPrefix = "requests/"
 // requestRecord is the stored record of one request. It never holds a
 // password or a connection secret.
 type requestRecord struct {
+	SchemaVersion     int                  `json:"schema_version"`
 	ID                string               `json:"id"`
 	Role              string               `json:"role"`
 	Connection        string               `json:"connection"`
@@ -77,6 +78,16 @@ func (r *requestRecord) addEvent(at time.Time, actor, action, detail string) {
 	r.Events = append(r.Events, requestEvent{At: at.UTC(), Actor: actor, Action: action, Detail: detail})
 }
 
+// upgrade brings a record of an older build to the current schema. Version
+// 0 records come from builds without approvals: every one of them was
+// issued by policy, so its route says so.
+func (r *requestRecord) upgrade() {
+	if r.SchemaVersion < 1 && r.Route.Reason == "" {
+		r.Route = approval.Route{AutoApprove: true, Reason: "issued before approvals existed"}
+	}
+	r.SchemaVersion = schemaVersion
+}
+
 // state returns the request as the approval package judges it.
 func (r *requestRecord) state() approval.RequestState {
 	return approval.RequestState{
@@ -104,6 +115,7 @@ func getRequest(ctx context.Context, s logical.Storage, id string) (*requestReco
 	if err != nil || !found {
 		return nil, err
 	}
+	record.upgrade()
 	return record, nil
 }
 

@@ -22,6 +22,7 @@ const (
 // changes only the fields it sends.
 func newRoleEntry() *roleEntry {
 	return &roleEntry{
+		SchemaVersion:       schemaVersion,
 		RiskTier:            defaultRiskTier,
 		AutoApproveMaxScore: approval.DefaultAutoApproveMaxScore,
 		MaxExtensions:       defaultMaxExtensions,

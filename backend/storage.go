@@ -7,6 +7,12 @@ import (
 	"github.com/hashicorp/vault/sdk/logical"
 )
 
+// schemaVersion is the version of every stored entry this build writes.
+// Version 0 entries come from builds before task roles had approval fields;
+// reading one fills the fields it lacks with the defaults of today, and the
+// next write stores it as the current version.
+const schemaVersion = 1
+
 // getJSON decodes the entry at key into out. It returns false, nil when the
 // key does not exist.
 func getJSON(ctx context.Context, s logical.Storage, key string, out any) (bool, error) {

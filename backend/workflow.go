@@ -216,6 +216,7 @@ func (b *backend) newRequestRecord(ctx context.Context, req *logical.Request, as
 	}
 
 	record := &requestRecord{
+		SchemaVersion:     schemaVersion,
 		ID:                id,
 		Role:              ask.roleName,
 		Connection:        ask.role.Connection,
