@@ -46,7 +46,8 @@ type backend struct {
 	// roleLocks serializes writes per task-role name.
 	roleLocks []*locksutil.LockEntry
 
-	// openLocks serializes asks of one requester for one role and values.
+	// openLocks serializes the creds requests of one requester for one role
+	// and set of parameter values.
 	openLocks []*locksutil.LockEntry
 
 	// requestLocks serializes every change to one request record. Code that

@@ -153,7 +153,7 @@ func creationStatements(ask *grantAsk, group string, creds *accountCredentials, 
 }
 
 // accountMarker is the comment set on every account the engine creates, so
-// its accounts can be told from others by more than their name.
+// its accounts are recognized by more than their name.
 func accountMarker(requestID string) string {
 	return postgres.AccountMarkerPrefix + requestID
 }

@@ -57,7 +57,7 @@ type metricsStore struct {
 	cached *programMetrics
 }
 
-// update applies change to the figures and stores them.
+// updateMetrics applies change to the figures and stores them.
 func (b *backend) updateMetrics(ctx context.Context, s logical.Storage, change func(m *programMetrics)) error {
 	b.metrics.mu.Lock()
 	defer b.metrics.mu.Unlock()
@@ -74,7 +74,7 @@ func (b *backend) updateMetrics(ctx context.Context, s logical.Storage, change f
 	return nil
 }
 
-// snapshot returns a copy of the figures for reading.
+// metricsSnapshot returns a copy of the figures for reading.
 func (b *backend) metricsSnapshot(ctx context.Context, s logical.Storage) (*programMetrics, error) {
 	b.metrics.mu.Lock()
 	defer b.metrics.mu.Unlock()
@@ -130,7 +130,7 @@ func applyTransitions(m *programMetrics, record *requestRecord, transitions []st
 
 		switch change.to {
 		case approval.StatusApproved:
-			if record.Route.AutoApprove == false && !record.DecidedAt.IsZero() {
+			if !record.Route.AutoApprove && !record.DecidedAt.IsZero() {
 				m.ApprovalLatency.observe(record.DecidedAt.Sub(record.CreatedAt))
 			}
 		case approval.StatusIssued:

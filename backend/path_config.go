@@ -84,8 +84,8 @@ func pathConfig(b *backend) []*framework.Path {
 	}}
 }
 
-// configFields declares the fields; writes take signed durations so that a
-// negative value reaches the handler, which says what to send instead.
+// configFields declares the fields. Writes take signed durations so that a
+// negative value reaches the handler, whose error names the fix.
 func configFields(durationType framework.FieldType) map[string]*framework.FieldSchema {
 	return map[string]*framework.FieldSchema{
 		"default_ttl": {

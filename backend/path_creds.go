@@ -131,14 +131,11 @@ func (b *backend) pathCredsRead(ctx context.Context, req *logical.Request, d *fr
 func callerResponse(err error) (*logical.Response, error) {
 	var caller *callerError
 	var field *roles.FieldError
-	if errors.As(err, &caller) || errors.As(err, &field) || errors.Is(err, errInvalidAsk) {
+	if errors.As(err, &caller) || errors.As(err, &field) {
 		return logical.ErrorResponse(err.Error()), nil
 	}
 	return nil, err
 }
-
-// errInvalidAsk marks validation errors of a creds request.
-var errInvalidAsk = errors.New("invalid request")
 
 // validateAsk checks the role, parameters, TTL, justification and
 // break-glass flag of a creds request. Every error it returns is the

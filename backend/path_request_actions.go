@@ -175,7 +175,7 @@ func (b *backend) review(ctx context.Context, req *logical.Request, record *requ
 	return actionResponse(record, approvalsIn(record.Reviews, record.RequesterEntityID), record.Route.RequiredApprovals, ""), nil
 }
 
-// reviewError turns a refused review into a message that says why.
+// reviewError turns a refused review into an error that names the reason.
 func reviewError(err error, record *requestRecord, approver string) error {
 	switch {
 	case errors.Is(err, approval.ErrSelfReview):
@@ -319,7 +319,7 @@ func (b *backend) checkApprover(entityID string, record *requestRecord) error {
 	return &callerError{fmt.Sprintf("entity %s is not a member of any approver group of request %s", entityID, record.ID)}
 }
 
-// markRevoked records the revocation and forgets the live account.
+// markRevoked records the revocation and removes the live-grant index entry.
 func (b *backend) markRevoked(ctx context.Context, s logical.Storage, record *requestRecord, actor, detail string) error {
 	now := b.now().UTC()
 	record.setStatus(approval.StatusRevoked)

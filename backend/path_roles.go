@@ -49,7 +49,7 @@ type roleEntry struct {
 	LogStatements          bool     `json:"log_statements"`
 }
 
-// model returns the role as the roles package sees it.
+// model returns the role as the roles package's type.
 func (r *roleEntry) model(name string) *roles.Role {
 	return &roles.Role{
 		Name:                 name,
@@ -132,7 +132,7 @@ func roleFields() map[string]*framework.FieldSchema {
 		Required:    true,
 	}
 	// Writes accept signed durations so a negative value reaches the handler,
-	// which rejects it with a message that says what to send instead.
+	// which rejects it with an error that names the fix.
 	fields["default_ttl"].Type = framework.TypeSignedDurationSecond
 	fields["max_ttl"].Type = framework.TypeSignedDurationSecond
 	return fields
@@ -427,8 +427,8 @@ func (b *backend) pathRoleDelete(ctx context.Context, req *logical.Request, d *f
 	if err := req.Storage.Delete(ctx, rolePrefix+name); err != nil {
 		return nil, fmt.Errorf("delete role %q: %w", name, err)
 	}
-	// TODO: drop the role's group roles once no live account is a member;
-	// until then they stay in the database as NOLOGIN roles with the grants.
+	// TODO: drop the role's group roles once no live account is a member.
+	// Until then they stay in the database as NOLOGIN roles with the grants.
 	return nil, nil
 }
 

@@ -80,7 +80,7 @@ func (r *requestRecord) addEvent(at time.Time, actor, action, detail string) {
 
 // upgrade brings a record of an older build to the current schema. Version
 // 0 records come from builds without approvals: every one of them was
-// issued by policy, so its route says so.
+// issued by policy, so its route records that.
 func (r *requestRecord) upgrade() {
 	if r.SchemaVersion < 1 && r.Route.Reason == "" {
 		r.Route = approval.Route{AutoApprove: true, Reason: "issued before approvals existed"}

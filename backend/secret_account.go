@@ -117,8 +117,8 @@ func (b *backend) accountRenew(ctx context.Context, req *logical.Request, _ *fra
 	}
 	var warnings []string
 	if end := now.Add(ttl); end.After(grant.WindowEnd) {
-		// Only an explicit increment asks past the window; a plain renewal
-		// near the end is capped without counting.
+		// Only an explicit increment requests time past the window. A plain
+		// renewal near the end is capped without counting.
 		if req.Secret.Increment > 0 {
 			b.countAttempt(ctx, req.Storage, attemptRenewalPastWindow, grant.RequestID)
 		}
@@ -245,7 +245,7 @@ func (b *backend) recordRenewal(record *requestRecord, expiresAt time.Time) {
 	record.addEvent(b.now(), "vault", "renewed", "valid until "+formatTime(expiresAt))
 }
 
-// recordRevocation marks the request revoked and forgets the live account,
+// recordRevocation marks the request revoked, removes the live-grant entry,
 // and deletes the kept copy of a force-deleted connection once no account
 // depends on it.
 func (b *backend) recordRevocation(ctx context.Context, req *logical.Request, grant *grantData) error {

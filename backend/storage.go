@@ -8,9 +8,9 @@ import (
 )
 
 // schemaVersion is the version of every stored entry this build writes.
-// Version 0 entries come from builds before task roles had approval fields;
-// reading one fills the fields it lacks with the defaults of today, and the
-// next write stores it as the current version.
+// Version 0 entries come from builds before task roles had approval fields.
+// Reading one fills the fields it lacks with today's defaults, and the next
+// write stores it as the current version.
 const schemaVersion = 1
 
 // getJSON decodes the entry at key into out. It returns false, nil when the

@@ -73,8 +73,8 @@ func (b *backend) handleAsk(ctx context.Context, req *logical.Request, ask *gran
 	return b.openRequest(ctx, req, ask, cfg, key)
 }
 
-// resumeRequest answers a read for an open request: its status while it
-// waits, or the account once it is approved. done is false when the request
+// resumeRequest returns the status of an open request while it waits, or
+// the account once it is approved. done is false when the request
 // ended (expired, denied, cancelled) and a new one should be opened.
 func (b *backend) resumeRequest(ctx context.Context, req *logical.Request, ask *grantAsk, requestID, key string) (*logical.Response, bool, error) {
 	lock := locksutil.LockForKey(b.requestLocks, requestID)
@@ -109,7 +109,7 @@ func (b *backend) resumeRequest(ctx context.Context, req *logical.Request, ask *
 	}
 }
 
-// addResumeWarning tells the requester that an open request was resumed
+// addResumeWarning warns the requester that an open request was resumed
 // with its own ttl, justification and break-glass flag, not the new ones.
 func addResumeWarning(resp *logical.Response, ask *grantAsk, record *requestRecord) {
 	if ask.requestedTTL == record.RequestedTTL && ask.justification == record.Justification && ask.emergency == record.Emergency {
@@ -119,8 +119,8 @@ func addResumeWarning(resp *logical.Response, ask *grantAsk, record *requestReco
 		record.ID, record.ID))
 }
 
-// endedWarning tells the requester what became of their previous request
-// before a new one is opened.
+// endedWarning returns a warning with the outcome of the requester's
+// previous request, for the response that opens a new one.
 func endedWarning(record *requestRecord) string {
 	reason := ""
 	for i := len(record.Reviews) - 1; i >= 0; i-- {
@@ -328,8 +328,8 @@ func previewStatements(ask *grantAsk) []string {
 	return append(grants, creation...)
 }
 
-// pendingResponse is the answer to a requester whose request waits: no
-// secret, only what to expect.
+// pendingResponse is the response for a request that waits: no secret,
+// only its status, score, approvers and deadline.
 func pendingResponse(record *requestRecord) *logical.Response {
 	resp := &logical.Response{Data: map[string]any{
 		"request_id":         record.ID,

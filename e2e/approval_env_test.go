@@ -96,3 +96,18 @@ func hasEvent(record map[string]any, actor, action string) bool {
 	}
 	return false
 }
+
+// writeApprovalRole writes a tier 1 role on the billing schema that members
+// of app-team may ask for and members of dba-leads approve, with extra
+// fields on top.
+func (e *env) writeApprovalRole(name string, extra map[string]any) {
+	e.t.Helper()
+	body := map[string]any{
+		"connection": "main", "grant_statements": readOnlyGrants,
+		"risk_tier": 1, "requester_groups": "app-team", "approver_groups": "dba-leads",
+	}
+	for k, v := range extra {
+		body[k] = v
+	}
+	e.write("zsp/roles/"+name, body)
+}

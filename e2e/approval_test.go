@@ -49,12 +49,7 @@ func TestHighRiskRoleWaitsForQuorum(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	people := newTeam(t, e)
-	e.write("zsp/roles/orders-fix", map[string]any{
-		"connection": "main", "grant_statements": readOnlyGrants,
-		"risk_tier": 1, "requester_groups": "app-team",
-		"approver_groups": "dba-leads", "required_approvals": 2,
-		"require_justification": true,
-	})
+	e.writeApprovalRole("orders-fix", map[string]any{"required_approvals": 2, "require_justification": true})
 
 	_, err := credsErr(people.requester.client, "orders-fix", nil)
 	requireClientError(t, err, "justification")
@@ -121,10 +116,7 @@ func TestDenyExpiryAndRaces(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	people := newTeam(t, e)
-	e.write("zsp/roles/orders-fix", map[string]any{
-		"connection": "main", "grant_statements": readOnlyGrants,
-		"risk_tier": 1, "requester_groups": "app-team", "approver_groups": "dba-leads",
-	})
+	e.writeApprovalRole("orders-fix", nil)
 
 	t.Run("deny is final", func(t *testing.T) {
 		id := requirePending(t, e.creds2(people.requester, "orders-fix"))
@@ -189,10 +181,7 @@ func TestMembershipIsCheckedWhenActing(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	people := newTeam(t, e)
-	e.write("zsp/roles/orders-fix", map[string]any{
-		"connection": "main", "grant_statements": readOnlyGrants,
-		"risk_tier": 1, "requester_groups": "app-team", "approver_groups": "dba-leads",
-	})
+	e.writeApprovalRole("orders-fix", nil)
 
 	id := requirePending(t, e.creds2(people.requester, "orders-fix"))
 	e.setGroupMembers("dba-leads", people.approver2.entity)
@@ -211,11 +200,7 @@ func TestExtensionMovesTheWindow(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	people := newTeam(t, e)
-	e.write("zsp/roles/orders-fix", map[string]any{
-		"connection": "main", "grant_statements": readOnlyGrants,
-		"risk_tier": 1, "requester_groups": "app-team", "approver_groups": "dba-leads",
-		"default_ttl": "20s", "max_ttl": "40s",
-	})
+	e.writeApprovalRole("orders-fix", map[string]any{"default_ttl": "20s", "max_ttl": "40s"})
 
 	id := requirePending(t, e.creds2(people.requester, "orders-fix"))
 	_, err := action(people.approver1, id, "approve", nil)
@@ -330,10 +315,7 @@ func TestApproverShortensWholeGrant(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	people := newTeam(t, e)
-	e.write("zsp/roles/orders-fix", map[string]any{
-		"connection": "main", "grant_statements": readOnlyGrants,
-		"risk_tier": 1, "requester_groups": "app-team", "approver_groups": "dba-leads",
-	})
+	e.writeApprovalRole("orders-fix", nil)
 
 	id := requirePending(t, e.creds2(people.requester, "orders-fix"))
 	_, err := action(people.approver1, id, "approve", map[string]any{"ttl": "30s"})

@@ -50,10 +50,7 @@ func TestWebhooksAnnounceAndNeverBlock(t *testing.T) {
 	server := httptest.NewServer(sink)
 
 	e.write("zsp/config", map[string]any{"webhook_urls": server.URL + "/hook"})
-	e.write("zsp/roles/orders-fix", map[string]any{
-		"connection": "main", "grant_statements": readOnlyGrants,
-		"risk_tier": 1, "requester_groups": "app-team", "approver_groups": "dba-leads",
-	})
+	e.writeApprovalRole("orders-fix", nil)
 
 	id := requirePending(t, e.creds2(people.requester, "orders-fix"))
 	waitFor(t, 10*time.Second, "the pending-request message", func() bool { return sink.contains(id) && sink.contains("asks for orders-fix") })
