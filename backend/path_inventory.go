@@ -21,6 +21,7 @@ const (
 	classUnmanaged   = "unmanaged"    // standing privilege outside the engine
 	classEngineGroup = "engine_group" // a NOLOGIN group role holding a task's grants
 	classEngineAdmin = "engine_admin" // the role the engine connects as
+	classQuarantine  = "quarantine"   // holds what revoked accounts owned, with no privilege
 )
 
 func pathInventory(b *backend) []*framework.Path {
@@ -145,6 +146,8 @@ func (b *backend) classify(ctx context.Context, s logical.Storage, conn *connect
 		return classEngineGroup, "", nil
 	case role.Name == conn.Username:
 		return classEngineAdmin, "", nil
+	case role.Name == postgres.QuarantineRole:
+		return classQuarantine, "", nil
 	case role.Privileged():
 		return classUnmanaged, "", nil
 	}
@@ -300,6 +303,8 @@ classed:
   unmanaged     standing privilege outside the engine
   engine_group  a NOLOGIN group role holding one task's grants
   engine_admin  the role the engine connects as
+  quarantine    owns what revoked accounts created, NOLOGIN and without
+                privilege, so none of it runs with the admin's rights
 
 The engine recognizes its accounts by the comment it sets on each one
 ("zsp request <id>"), never by name. standing_privilege counts the unmanaged

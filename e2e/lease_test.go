@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -64,7 +65,27 @@ func TestLeaseRevokeDropsAccount(t *testing.T) {
 		})
 		var owner string
 		require.NoError(t, e.pg.AdminConn(t).QueryRow(ctx, "SELECT tableowner FROM pg_tables WHERE schemaname = 'scratch' AND tablename = 'findings'").Scan(&owner))
-		require.Equal(t, e.pg.User, owner)
+		require.Equal(t, "zsp_quarantine", owner)
+	})
+
+	t.Run("security definer function cannot reach the admin", func(t *testing.T) {
+		// A function that runs any statement as its owner must not end up
+		// owned by the superuser admin when its creator is revoked.
+		first := e.creds(requester, "scratch-writer", nil)
+		conn := e.mustLogin(first)
+		_, err := conn.Exec(ctx, `CREATE FUNCTION scratch.run(c text) RETURNS text LANGUAGE plpgsql SECURITY DEFINER AS $f$BEGIN EXECUTE c; RETURN current_user; END$f$`)
+		require.NoError(t, err)
+		_, err = conn.Exec(ctx, `GRANT EXECUTE ON FUNCTION scratch.run(text) TO PUBLIC`)
+		require.NoError(t, err)
+		require.NoError(t, e.root.Sys().Revoke(first.LeaseID))
+
+		second := e.creds(requester, "scratch-writer", nil)
+		attacker := e.mustLogin(second)
+		_, err = attacker.Exec(ctx, fmt.Sprintf(`SELECT scratch.run('ALTER ROLE %q SUPERUSER')`, second.Data["username"]))
+		require.Error(t, err, "the quarantined function still ran with privilege")
+		var super bool
+		require.NoError(t, e.pg.AdminConn(t).QueryRow(ctx, "SELECT rolsuper FROM pg_roles WHERE rolname = $1", second.Data["username"]).Scan(&super))
+		require.False(t, super)
 	})
 
 	t.Run("after the role is deleted", func(t *testing.T) {

@@ -58,6 +58,14 @@ func TestZspClient(t *testing.T) {
 		"connection": "main", "grant_statements": zspBillingGrants,
 		"risk_tier": 1, "requester_groups": "app-team", "approver_groups": "dba-leads",
 	})
+	e.write("zsp/roles/read-schema", map[string]any{
+		"connection": "main",
+		"grant_statements": []any{
+			"GRANT USAGE ON SCHEMA {{schema}} TO {{group}}",
+			"GRANT SELECT ON ALL TABLES IN SCHEMA {{schema}} TO {{group}}",
+		},
+		"parameters": map[string]any{"schema": []any{"billing", "sales"}},
+	})
 
 	t.Run("run revokes the lease after the command", func(t *testing.T) {
 		result := zsp.run(t, carol, "run", "billing-readonly", "--", "psql", "-XAtc", "select current_user")
@@ -112,14 +120,44 @@ func TestZspClient(t *testing.T) {
 		require.False(t, e.accountExists(username), "account %s outlived zsp run", username)
 	})
 
+	t.Run("run passes role parameters", func(t *testing.T) {
+		result := zsp.run(t, carol, "run", "read-schema", "-p", "schema=sales", "--", "psql", "-XAtc", "select count(*) from sales.orders")
+		require.Equal(t, 0, result.code, result.stderr)
+		require.Equal(t, "2\n", result.stdout)
+
+		rejected := zsp.run(t, carol, "run", "read-schema", "-p", "schema=hr", "--", "psql", "-XAtc", "select 1")
+		require.Equal(t, 1, rejected.code)
+		require.Contains(t, rejected.stderr, `Vault returned 400`)
+		require.Contains(t, rejected.stderr, `"hr"`)
+		require.NotContains(t, rejected.stderr, "issued")
+	})
+
+	t.Run("request env output logs in", func(t *testing.T) {
+		requested := zsp.run(t, carol, "request", "billing-readonly", "-format", "env")
+		require.Equal(t, 0, requested.code, requested.stderr)
+		require.Regexp(t, `(?m)^export PGUSER='[a-z0-9_]+'$`, requested.stdout)
+		leaseID := regexp.MustCompile(`(?m)^export ZSP_LEASE_ID='([^']+)'$`).FindStringSubmatch(requested.stdout)
+		require.NotNil(t, leaseID, "no ZSP_LEASE_ID line in the env output")
+		t.Cleanup(func() { e.write("sys/leases/revoke", map[string]any{"lease_id": leaseID[1]}) })
+
+		// The exports go to a shell script, never to the test log, because
+		// they carry the password.
+		script := requested.stdout + `psql -XAtc "select current_user = '$PGUSER', count(*) from billing.invoices"`
+		shell := exec.Command("sh", "-c", script)
+		shell.Env = zspBaseEnv(t.TempDir())
+		loggedIn := zspRunCmd(t, shell)
+		require.Equal(t, 0, loggedIn.code, loggedIn.stderr)
+		require.Equal(t, "t|2\n", loggedIn.stdout)
+	})
+
 	t.Run("request pending then approved", func(t *testing.T) {
-		asked := zsp.run(t, people.requester.client, "request", "orders-fix", "-reason", "INC-42 stuck orders")
-		require.Equal(t, 0, asked.code, asked.stderr)
-		require.Regexp(t, `(?m)^status\s+pending$`, asked.stdout)
-		require.Regexp(t, `(?m)^approvers\s+dba-leads \(1 approval\(s\) required\)$`, asked.stdout)
-		require.Regexp(t, `(?m)^\s+tier_base\s+\+35`, asked.stdout)
-		require.NotContains(t, asked.stdout, "password")
-		id := zspRequestID(t, asked.stdout)
+		requested := zsp.run(t, people.requester.client, "request", "orders-fix", "-reason", "INC-42 stuck orders")
+		require.Equal(t, 0, requested.code, requested.stderr)
+		require.Regexp(t, `(?m)^status\s+pending$`, requested.stdout)
+		require.Regexp(t, `(?m)^approvers\s+dba-leads \(1 approval\(s\) required\)$`, requested.stdout)
+		require.Regexp(t, `(?m)^\s+tier_base\s+\+35`, requested.stdout)
+		require.NotContains(t, requested.stdout, "password")
+		id := zspRequestID(t, requested.stdout)
 
 		listed := zsp.run(t, people.approver1.client, "pending")
 		require.Equal(t, 0, listed.code, listed.stderr)
@@ -141,13 +179,13 @@ func TestZspClient(t *testing.T) {
 		require.NotEmpty(t, secret.LeaseID)
 		e.mustLogin(secret)
 
-		shown := zsp.run(t, people.approver1.client, "show", id)
-		require.Equal(t, 0, shown.code, shown.stderr)
-		require.Regexp(t, `(?m)^status\s+issued$`, shown.stdout)
-		require.Contains(t, shown.stdout, "INC-42 stuck orders")
-		require.Contains(t, shown.stdout, "approve by "+people.approver1.entity+": matches INC-42")
-		require.Contains(t, shown.stdout, "GRANT SELECT ON ALL TABLES IN SCHEMA billing TO")
-		require.NotContains(t, shown.stdout, secret.Data["password"].(string))
+		showResult := zsp.run(t, people.approver1.client, "show", id)
+		require.Equal(t, 0, showResult.code, showResult.stderr)
+		require.Regexp(t, `(?m)^status\s+issued$`, showResult.stdout)
+		require.Contains(t, showResult.stdout, "INC-42 stuck orders")
+		require.Contains(t, showResult.stdout, "approve by "+people.approver1.entity+": matches INC-42")
+		require.Contains(t, showResult.stdout, "GRANT SELECT ON ALL TABLES IN SCHEMA billing TO")
+		require.NotContains(t, showResult.stdout, secret.Data["password"].(string))
 
 		e.write("sys/leases/revoke", map[string]any{"lease_id": secret.LeaseID})
 	})
@@ -374,8 +412,8 @@ func zspRequestID(t *testing.T, output string) string {
 	return match[1]
 }
 
-// zspRequireLeaseGone checks zsp revoked the account's lease, and Vault no
-// longer knows it.
+// zspRequireLeaseGone checks that zsp revoked the account's lease and that
+// Vault no longer has it.
 func zspRequireLeaseGone(t *testing.T, e *env, stderr, username string) {
 	t.Helper()
 	match := zspLeaseRevoked.FindStringSubmatch(stderr)

@@ -34,6 +34,10 @@ type Client struct {
 	mu       sync.Mutex
 	password string            // admin password for new connections, replaced by RotatePassword
 	groups   map[string]string // group role name to the comment that EnsureGroup last applied or found
+
+	// quarantineReady records that QuarantineRole exists and the admin may
+	// hand objects to it.
+	quarantineReady bool
 }
 
 // Open returns a client with a lazy pool: nothing connects until the first

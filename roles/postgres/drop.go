@@ -30,8 +30,8 @@ type accountRole struct {
 //     pg_stat_activity.usesysid is the session user;
 //  3. run extra, the rendered revocation statements, in one transaction;
 //  4. in every database where pg_shdepend shows it owning objects or holding
-//     privileges, and in the pool's database, REASSIGN OWNED BY it TO the
-//     admin and DROP OWNED BY it;
+//     privileges, and in the pool's database, REASSIGN OWNED BY it TO
+//     QuarantineRole and DROP OWNED BY it;
 //  5. DROP ROLE.
 //
 // An account that owns nothing elsewhere costs five round trips on pooled
@@ -79,6 +79,12 @@ func (c *Client) dropAccount(ctx context.Context, username string, extra []strin
 	if err := c.terminateSessions(ctx, username, role.oid); err != nil {
 		return err
 	}
+	err = c.ensureQuarantine(ctx, func(ctx context.Context, sql string) error {
+		return c.execStep(ctx, "create the quarantine role", sql)
+	}, role.adminIsSuperuser, false)
+	if err != nil {
+		return err
+	}
 	if err := c.runRevocation(ctx, extra); err != nil {
 		return err
 	}
@@ -96,8 +102,7 @@ func (c *Client) dropAccount(ctx context.Context, username string, extra []strin
 	}
 
 	// The pool's database comes last, in the same implicit transaction as DROP ROLE.
-	quotedAdmin := Quoter{}.QuoteIdentifier(c.admin)
-	final := "REASSIGN OWNED BY " + quotedUser + " TO " + quotedAdmin + "; DROP OWNED BY " + quotedUser + "; DROP ROLE IF EXISTS " + quotedUser
+	final := reassignToQuarantine(username) + "; DROP ROLE IF EXISTS " + quotedUser
 	if err := c.execStep(ctx, "drop owned objects and role", final); err != nil {
 		return err
 	}
@@ -220,9 +225,7 @@ func (c *Client) dropOwnedIn(ctx context.Context, database, username string) err
 		}
 	}()
 
-	quotedUser := Quoter{}.QuoteIdentifier(username)
-	statement := "REASSIGN OWNED BY " + quotedUser + " TO " + Quoter{}.QuoteIdentifier(c.admin) + "; DROP OWNED BY " + quotedUser
-	if _, err := conn.Exec(ctx, statement); err != nil {
+	if _, err := conn.Exec(ctx, reassignToQuarantine(username)); err != nil {
 		return statementError(fmt.Sprintf("drop owned objects in database %q", database), c.redact(err))
 	}
 	return nil

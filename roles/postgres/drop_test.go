@@ -74,12 +74,12 @@ func TestDropAccountReassignsObjectsInAllDatabases(t *testing.T) {
 	err = testPostgres.AdminConn(t).QueryRow(testContext(t),
 		"SELECT tableowner FROM pg_tables WHERE schemaname = $1 AND tablename = 'here'", schema).Scan(&owner)
 	require.NoError(t, err)
-	require.Equal(t, testPostgres.User, owner)
+	require.Equal(t, QuarantineRole, owner)
 
 	err = otherAdmin.QueryRow(testContext(t),
 		"SELECT tableowner FROM pg_tables WHERE schemaname = 'work' AND tablename = 'there'").Scan(&owner)
 	require.NoError(t, err)
-	require.Equal(t, testPostgres.User, owner)
+	require.Equal(t, QuarantineRole, owner)
 }
 
 func TestDropAccountAlreadyGone(t *testing.T) {
@@ -166,5 +166,5 @@ func TestCreateRoleAdminManagesAccounts(t *testing.T) {
 	err = testPostgres.AdminConn(t).QueryRow(testContext(t),
 		"SELECT tableowner FROM pg_tables WHERE schemaname = $1 AND tablename = 'made'", schema).Scan(&owner)
 	require.NoError(t, err)
-	require.Equal(t, admin, owner)
+	require.Equal(t, QuarantineRole, owner)
 }

@@ -134,8 +134,14 @@ func (c *Client) resetGroup(ctx context.Context, tx pgx.Tx, group string, state 
 	}
 
 	if state.exists {
-		reset := "REASSIGN OWNED BY " + quotedGroup + " TO " + quotedAdmin + "; DROP OWNED BY " + quotedGroup
-		if _, err := tx.Exec(ctx, reset); err != nil {
+		err := c.ensureQuarantine(ctx, func(ctx context.Context, sql string) error {
+			_, err := tx.Exec(ctx, sql)
+			return err
+		}, state.adminIsSuperuser, true)
+		if err != nil {
+			return statementError("create the quarantine role", err)
+		}
+		if _, err := tx.Exec(ctx, reassignToQuarantine(group)); err != nil {
 			return statementError("revoke old grants", err)
 		}
 	}

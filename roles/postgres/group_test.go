@@ -114,7 +114,7 @@ func TestEnsureGroupKeepsObjectsGroupOwns(t *testing.T) {
 	err := testPostgres.AdminConn(t).QueryRow(testContext(t),
 		"SELECT tableowner FROM pg_tables WHERE schemaname = $1 AND tablename = 'kept'", schema).Scan(&owner)
 	require.NoError(t, err, "the group's table must survive the change of grants")
-	require.Equal(t, testPostgres.User, owner)
+	require.Equal(t, QuarantineRole, owner)
 
 	var canCreate bool
 	err = testPostgres.AdminConn(t).QueryRow(testContext(t),
