@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 )
 
@@ -78,8 +80,13 @@ func (b *backend) postWebhook(target string, body []byte) error {
 
 	resp, err := b.notifier.client.Do(req)
 	if err != nil {
-		// The error text quotes the URL, which may carry a token.
-		return fmt.Errorf("post: %w", redactError(err, target))
+		// A *url.Error quotes the URL, which may carry a token, so only its
+		// cause is kept.
+		var urlErr *url.Error
+		if errors.As(err, &urlErr) {
+			return fmt.Errorf("post: %w", urlErr.Err)
+		}
+		return errors.New("post failed")
 	}
 	defer resp.Body.Close()
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/go-uuid"
 	"github.com/hashicorp/vault/sdk/framework"
@@ -156,19 +157,24 @@ func (b *backend) review(ctx context.Context, req *logical.Request, record *requ
 		return nil, reviewError(err, record, req.EntityID)
 	}
 
+	shorter, err := approverTTL(d)
+	if err != nil {
+		return nil, err
+	}
 	cfg, err := getConfig(ctx, req.Storage)
 	if err != nil {
 		return nil, err
 	}
 	if extension != nil {
+		if shorter > 0 && record.WindowEnd.Add(shorter).Before(extension.NewEnd) {
+			extension.NewEnd = record.WindowEnd.Add(shorter)
+		}
 		return b.reviewExtension(ctx, req, record, extension, review, cfg)
 	}
 
 	record.Reviews = append(record.Reviews, review)
 	record.addEvent(now, req.EntityID, string(decision), review.Comment)
-	if err := b.applyApproverTTL(record, d); err != nil {
-		return nil, err
-	}
+	b.applyApproverTTL(record, shorter)
 	if err := b.settle(ctx, req, record, cfg); err != nil {
 		return nil, err
 	}
@@ -190,25 +196,30 @@ func reviewError(err error, record *requestRecord, approver string) error {
 	return err
 }
 
-// applyApproverTTL lets an approver shorten the lease, never lengthen it.
-func (b *backend) applyApproverTTL(record *requestRecord, d *framework.FieldData) error {
+// approverTTL reads the ttl an approver may send to shorten a grant or an
+// extension; zero when none was sent.
+func approverTTL(d *framework.FieldData) (time.Duration, error) {
 	raw, ok := d.Raw["ttl"]
 	if !ok {
-		return nil
+		return 0, nil
 	}
 	ttl, err := parseWrittenDuration("ttl", raw)
 	if err != nil {
-		return &callerError{err.Error()}
+		return 0, &callerError{err.Error()}
 	}
-	if ttl.Value == 0 || ttl.Value >= record.ApprovedTTL {
-		return nil
+	return ttl.Value, nil
+}
+
+// applyApproverTTL lets an approver shorten the grant, never lengthen it.
+func (b *backend) applyApproverTTL(record *requestRecord, ttl time.Duration) {
+	if ttl == 0 || ttl >= record.ApprovedTTL {
+		return
 	}
 	// The cap bounds renewals too, or a renewal would undo the approver's
 	// choice.
-	record.ApprovedTTL = ttl.Value
-	record.ApproverCap = ttl.Value
-	record.addEvent(b.now(), "approver", "shortened", fmt.Sprintf("the grant may last %s in all, renewals included", ttl.Value))
-	return nil
+	record.ApprovedTTL = ttl
+	record.ApproverCap = ttl
+	record.addEvent(b.now(), "approver", "shortened", fmt.Sprintf("the grant may last %s in all, renewals included", ttl))
 }
 
 // settle resolves the request from its reviews and stores the outcome.
@@ -220,6 +231,12 @@ func (b *backend) settle(ctx context.Context, req *logical.Request, record *requ
 		record.DecidedAt = now
 		record.Deadline = cfg.expiry().ClaimDeadline(now)
 		record.addEvent(now, "policy", "approved", "quorum reached")
+		if record.Route.NeedsReview && !record.NeedsReview {
+			record.NeedsReview = true
+			if err := putJSON(ctx, req.Storage, reviewPrefix+record.ID, &openEntry{RequestID: record.ID}); err != nil {
+				return err
+			}
+		}
 		b.notify(cfg, record.ID, fmt.Sprintf("Request %s for %s was approved; %s can read creds/%s until %s.", record.ID, record.Role, record.RequesterName, record.Role, formatTime(record.Deadline)))
 	case approval.StatusDenied:
 		record.setStatus(approval.StatusDenied)
@@ -398,6 +415,12 @@ func (b *backend) newExtension(ctx context.Context, req *logical.Request, record
 	extra, err := parseWrittenDuration("ttl", raw)
 	if err != nil || extra.Value <= 0 {
 		return nil, &callerError{`invalid "ttl": send how much longer the grant should last, longer than zero, for example ttl=30m`}
+	}
+	// One extension adds at most one role window, so an extension is never
+	// a way around max_ttl's scale.
+	maxExtra := firstPositive(role.MaxTTL.Value, role.tierDefaults().MaxTTL)
+	if extra.Value > maxExtra {
+		return nil, &callerError{fmt.Sprintf(`invalid "ttl": %s is longer than one window of role %q (%s); ask for at most %s`, extra.Value, record.Role, maxExtra, maxExtra)}
 	}
 
 	cfg, err := getConfig(ctx, req.Storage)

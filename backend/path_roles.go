@@ -19,7 +19,7 @@ const (
 
 	// maxGroupsOnWrite bounds how many parameter combinations a role write
 	// prepares at once; the rest are prepared on first use.
-	maxGroupsOnWrite = 32
+	maxGroupsOnWrite = 256
 )
 
 // roleEntry is a stored task role: the fields exactly as written.
@@ -351,18 +351,25 @@ func applyRoleFields(role *roleEntry, d *framework.FieldData) error {
 	return nil
 }
 
-// prepareGroups creates the role's group roles and runs its grant statements
-// for up to maxGroupsOnWrite combinations of parameter values.
+// prepareGroups creates the role's group roles and runs its grant
+// statements for up to maxGroupsOnWrite combinations of parameter values, in
+// one transaction: a statement PostgreSQL rejects for any combination leaves
+// every group as it was.
 func (b *backend) prepareGroups(ctx context.Context, client *postgres.Client, name string, role *roleEntry) error {
 	if len(role.GrantStatements) == 0 {
 		return nil
 	}
 
-	combinations := parameterCombinations(role.Parameters, maxGroupsOnWrite)
-	for _, params := range combinations {
-		if err := ensureGroup(ctx, client, name, role, params); err != nil {
+	var groups []postgres.GroupGrants
+	for _, params := range parameterCombinations(role.Parameters, maxGroupsOnWrite) {
+		group, grants, err := renderGrants(name, role, params)
+		if err != nil {
 			return err
 		}
+		groups = append(groups, postgres.GroupGrants{Group: group, Grants: grants})
+	}
+	if err := client.EnsureGroups(ctx, groups); err != nil {
+		return fmt.Errorf(`"grant_statements" failed on connection %q: %w; fix the statements or the connection's privileges`, role.Connection, err)
 	}
 	return nil
 }
@@ -370,6 +377,21 @@ func (b *backend) prepareGroups(ctx context.Context, client *postgres.Client, na
 // ensureGroup renders the grant statements for one set of parameter values
 // and applies them to that set's group role.
 func ensureGroup(ctx context.Context, client *postgres.Client, name string, role *roleEntry, params map[string]string) error {
+	group, grants, err := renderGrants(name, role, params)
+	if err != nil {
+		return err
+	}
+	if err := client.EnsureGroup(ctx, group, grants); err != nil {
+		// Role writes prepare at most maxGroupsOnWrite sets of values, so a
+		// later set can first fail here; that is the operator's to fix.
+		return &callerError{fmt.Sprintf(`role %q: its grant statements failed on connection %q for these parameter values (group role %q): %v; ask an operator to fix the role`, name, role.Connection, group, err)}
+	}
+	return nil
+}
+
+// renderGrants returns the group role for one set of parameter values and
+// the grant statements rendered for it.
+func renderGrants(name string, role *roleEntry, params map[string]string) (string, []string, error) {
 	group := roles.GroupName(name, params)
 	values := make(map[string]string, len(params)+1)
 	for key, value := range params {
@@ -379,12 +401,9 @@ func ensureGroup(ctx context.Context, client *postgres.Client, name string, role
 
 	grants, err := roles.RenderStatements(role.GrantStatements, values, postgres.Quoter{})
 	if err != nil {
-		return fmt.Errorf(`invalid "grant_statements": %w`, err)
+		return "", nil, fmt.Errorf(`invalid "grant_statements": %w`, err)
 	}
-	if err := client.EnsureGroup(ctx, group, grants); err != nil {
-		return fmt.Errorf(`"grant_statements" failed on connection %q for group role %q: %w; fix the statements or the connection's privileges`, role.Connection, group, err)
-	}
-	return nil
+	return group, grants, nil
 }
 
 // parameterCombinations lists up to limit assignments of allowed values to

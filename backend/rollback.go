@@ -87,11 +87,18 @@ func (b *backend) rollbackAccount(ctx context.Context, s logical.Storage, entry 
 	}
 	b.logger().Info("rolled back account whose lease was never issued", "request_id", entry.RequestID, "username", entry.Username)
 
+	// The record describes this account only when it names it: a retried
+	// claim may have issued another account on the same request since.
+	lock := lockRequest(b, entry.RequestID)
+	defer lock.Unlock()
 	record, err := getRequest(ctx, s, entry.RequestID)
 	if err != nil {
 		return err
 	}
-	if record != nil {
+	if record == nil || record.Username != entry.Username {
+		return nil
+	}
+	if record.Status == approval.StatusIssued {
 		now := b.now().UTC()
 		record.setStatus(approval.StatusRevoked)
 		record.RevokedAt = now

@@ -99,6 +99,11 @@ func (b *backend) accountRenew(ctx context.Context, req *logical.Request, _ *fra
 			return logical.ErrorResponse(fmt.Sprintf("request %s is %s; its account can no longer be renewed", record.ID, record.Status)), nil
 		}
 		grant.WindowEnd = record.WindowEnd
+		// Vault ends the lease at the mount's maximum TTL from issue
+		// whatever the window says, and VALID UNTIL must not outlast it.
+		if mountMax := b.System().MaxLeaseTTL(); mountMax > 0 && grant.IssuedAt.Add(mountMax).Before(grant.WindowEnd) {
+			grant.WindowEnd = grant.IssuedAt.Add(mountMax)
+		}
 		if err := b.checkRenewer(ctx, req.Storage, record); err != nil {
 			return callerResponse(err)
 		}

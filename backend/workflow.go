@@ -174,18 +174,33 @@ func (b *backend) openRequest(ctx context.Context, req *logical.Request, ask *gr
 
 // claim issues the account of an approved request, once. The requester must
 // still be allowed to ask for the role.
+//
+// The grant takes the TTL, window and break-glass flag of the request as it
+// was approved, not of the read that claims it, and the claim is refused when
+// the role's SQL or connection changed since: approvers approved that SQL.
 func (b *backend) claim(ctx context.Context, req *logical.Request, ask *grantAsk, record *requestRecord, key string) (*logical.Response, error) {
 	if err := b.checkRequester(ctx, req.Storage, req.EntityID, ask.roleName, ask.role); err != nil {
 		return nil, err
 	}
+	if ask.role.Connection != record.Connection || !sameStatements(previewStatements(ask), record.Statements) {
+		return nil, b.voidChangedApproval(ctx, req.Storage, record, key)
+	}
+
+	cfg, err := getConfig(ctx, req.Storage)
+	if err != nil {
+		return nil, err
+	}
+	ask.requestedTTL = record.RequestedTTL
+	ask.justification = record.Justification
+	ask.emergency = record.Emergency
+	ask.warnings = nil
+	b.applyTTLs(ask, cfg)
 	if record.ApprovedTTL > 0 && record.ApprovedTTL < ask.ttl {
 		ask.ttl = record.ApprovedTTL
 	}
 	if record.ApproverCap > 0 && record.ApproverCap < ask.window {
 		ask.window = record.ApproverCap
 	}
-	ask.justification = record.Justification
-	ask.emergency = record.Emergency
 
 	resp, err := b.issueAccount(ctx, req, ask, record)
 	if err != nil {
@@ -195,6 +210,33 @@ func (b *backend) claim(ctx context.Context, req *logical.Request, ask *grantAsk
 		return nil, fmt.Errorf("close request %q: %w", record.ID, err)
 	}
 	return resp, nil
+}
+
+// voidChangedApproval cancels an approved request whose role changed before
+// the claim, and returns the error that tells the requester to ask again.
+func (b *backend) voidChangedApproval(ctx context.Context, s logical.Storage, record *requestRecord, key string) error {
+	now := b.now().UTC()
+	record.setStatus(approval.StatusCancelled)
+	record.addEvent(now, "policy", "cancelled", "the role's statements or connection changed after approval")
+	if err := b.saveRequest(ctx, s, record); err != nil {
+		return err
+	}
+	if err := s.Delete(ctx, key); err != nil {
+		return fmt.Errorf("close request %q: %w", record.ID, err)
+	}
+	return &callerError{fmt.Sprintf("role %q changed after request %s was approved, so the approval no longer covers its SQL; read creds again to open a new request", record.Role, record.ID)}
+}
+
+func sameStatements(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // newRequestRecord scores the ask and routes it.

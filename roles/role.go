@@ -149,9 +149,9 @@ func (r *Role) validateCreationStatements() error {
 		return err
 	}
 
-	for _, required := range []string{PlaceholderName, PlaceholderPassword} {
+	for _, required := range []string{PlaceholderName, PlaceholderPassword, PlaceholderExpiration} {
 		if !slices.Contains(used, required) {
-			return &FieldError{Field: "creation_statements", Message: fmt.Sprintf("no statement uses {{%s}}; add it so the account gets the issued username and password, as in CREATE ROLE {{name}} WITH LOGIN PASSWORD {{password}}", required)}
+			return &FieldError{Field: "creation_statements", Message: fmt.Sprintf("no statement uses {{%s}}; add it so the account gets the issued username, password and expiry, as in CREATE ROLE {{name}} WITH LOGIN PASSWORD {{password}} VALID UNTIL {{expiration}}", required)}
 		}
 	}
 	return nil

@@ -34,7 +34,7 @@ func TestValidateAcceptsValidRoles(t *testing.T) {
 			r.CreationStatements = []string{`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`, `GRANT SELECT ON ALL TABLES IN SCHEMA {{schema}} TO "{{name}}";`}
 		}},
 		{name: "username alias in creation", modify: func(r *Role) {
-			r.CreationStatements = []string{"CREATE ROLE {{username}} LOGIN PASSWORD {{password}} IN ROLE {{group}}"}
+			r.CreationStatements = []string{"CREATE ROLE {{username}} LOGIN PASSWORD {{password}} VALID UNTIL {{expiration}} IN ROLE {{group}}"}
 		}},
 		{name: "no parameters", modify: func(r *Role) {
 			r.Parameters = nil
@@ -82,6 +82,9 @@ func TestValidateRejects(t *testing.T) {
 		{name: "empty creation statement", modify: func(r *Role) { r.CreationStatements = []string{""} }, field: "creation_statements", message: "statement at index 0 is empty"},
 		{name: "creation without password", modify: func(r *Role) { r.CreationStatements = []string{"CREATE ROLE {{name}} LOGIN IN ROLE {{group}}"} }, field: "creation_statements", message: "no statement uses {{password}}"},
 		{name: "creation without name", modify: func(r *Role) { r.CreationStatements = []string{"CREATE ROLE x LOGIN PASSWORD {{password}}"} }, field: "creation_statements", message: "no statement uses {{name}}"},
+		{name: "creation without expiry", modify: func(r *Role) {
+			r.CreationStatements = []string{"CREATE ROLE {{name}} LOGIN PASSWORD {{password}}"}
+		}, field: "creation_statements", message: "no statement uses {{expiration}}"},
 		{name: "unknown creation placeholder", modify: func(r *Role) { r.CreationStatements = []string{"CREATE ROLE {{name}} PASSWORD {{pasword}}"} }, field: "creation_statements", message: `unknown placeholder "{{pasword}}"; use one of {{name}}, {{password}}, {{expiration}}, {{group}}, {{schema}}`},
 		{name: "password in revocation", modify: func(r *Role) { r.RevocationStatements = []string{"ALTER ROLE {{name}} PASSWORD {{password}}"} }, field: "revocation_statements", message: `unknown placeholder "{{password}}"`},
 		{name: "empty revocation statement", modify: func(r *Role) { r.RevocationStatements = []string{"  "} }, field: "revocation_statements", message: "statement at index 0 is empty"},

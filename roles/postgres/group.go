@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -29,7 +31,7 @@ type groupState struct {
 // grants. It creates the role when missing. When the grants differ from those
 // applied last (the role's comment holds their SHA-256), it first revokes the
 // old privileges with DROP OWNED BY, after REASSIGN OWNED hands anything the
-// group owns to the admin, then runs the grants. Callers serialize on an
+// group owns to QuarantineRole, then runs the grants. Callers serialize on an
 // advisory lock keyed by the group name. A group the client has already
 // brought up to date costs no round trip.
 func (c *Client) EnsureGroup(ctx context.Context, group string, grants []string) error {
@@ -64,6 +66,59 @@ func (c *Client) applyGroup(ctx context.Context, group string, grants []string, 
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
 
+	if err := c.applyGroupIn(ctx, tx, group, grants, comment); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// GroupGrants is one group role and the grants it must hold.
+type GroupGrants struct {
+	Group  string
+	Grants []string
+}
+
+// EnsureGroups brings several groups up to date in a single transaction, so
+// a grant that fails for one of them changes none: a task role's write
+// either applies to every set of its parameter values or to no set.
+func (c *Client) EnsureGroups(ctx context.Context, groups []GroupGrants) error {
+	sorted := slices.Clone(groups)
+	slices.SortFunc(sorted, func(a, b GroupGrants) int { return strings.Compare(a.Group, b.Group) })
+
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+
+	err := c.retryTransient(ctx, "ensure groups", func(ctx context.Context) error {
+		tx, err := c.pool.Begin(ctx)
+		if err != nil {
+			return c.redact(err)
+		}
+		defer func() { _ = tx.Rollback(ctx) }()
+
+		// Locks are taken in name order, so two writers cannot deadlock.
+		for _, g := range sorted {
+			if err := c.applyGroupIn(ctx, tx, g.Group, g.Grants, groupComment(g.Grants)); err != nil {
+				return fmt.Errorf("group role %q: %w", g.Group, err)
+			}
+		}
+		return tx.Commit(ctx)
+	})
+	if err != nil {
+		return err
+	}
+
+	for _, g := range sorted {
+		c.cacheGroupComment(g.Group, groupComment(g.Grants))
+	}
+	return nil
+}
+
+// applyGroupIn brings the group up to date inside tx, after taking the
+// group's advisory lock.
+func (c *Client) applyGroupIn(ctx context.Context, tx pgx.Tx, group string, grants []string, comment string) error {
+	if group == "" {
+		return errors.New("missing group role name")
+	}
 	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", group); err != nil {
 		return fmt.Errorf("lock group: %w", err)
 	}
@@ -77,7 +132,7 @@ func (c *Client) applyGroup(ctx context.Context, group string, grants []string, 
 		return fmt.Errorf("role %q exists and can log in or is a superuser, so it cannot be a group role; rename the task role or drop that role", group)
 	}
 	if state.exists && state.comment == comment {
-		return tx.Commit(ctx)
+		return nil
 	}
 
 	if err := c.resetGroup(ctx, tx, group, state); err != nil {
@@ -93,7 +148,7 @@ func (c *Client) applyGroup(ctx context.Context, group string, grants []string, 
 	if _, err := tx.Exec(ctx, commentStatement); err != nil {
 		return statementError("comment on group role", err)
 	}
-	return tx.Commit(ctx)
+	return nil
 }
 
 func readGroupState(ctx context.Context, tx pgx.Tx, group string) (groupState, error) {
