@@ -147,6 +147,10 @@ func (b *backend) review(ctx context.Context, req *logical.Request, record *requ
 		Comment:  strings.TrimSpace(d.Get("comment").(string)),
 	}
 	eligible := memberOfAny(groups, state.Route.Groups)
+	if req.EntityID != record.RequesterEntityID && b.sharesAlias(req.EntityID, record.RequesterAliases) {
+		b.countAttempt(ctx, req.Storage, attemptSelfApproval, record.ID)
+		return nil, reviewError(approval.ErrSelfReview, record, req.EntityID)
+	}
 	if err := approval.CheckReview(state, review, eligible, now); err != nil {
 		switch {
 		case errors.Is(err, approval.ErrSelfReview):

@@ -24,6 +24,7 @@ type requestRecord struct {
 	ConnectionID      string               `json:"connection_id"`
 	RequesterEntityID string               `json:"requester_entity_id"`
 	RequesterName     string               `json:"requester_name"`
+	RequesterAliases  []string             `json:"requester_aliases"`
 	Parameters        map[string]string    `json:"parameters"`
 	Justification     string               `json:"justification"`
 	Emergency         bool                 `json:"emergency"`

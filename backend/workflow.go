@@ -264,6 +264,7 @@ func (b *backend) newRequestRecord(ctx context.Context, req *logical.Request, as
 		Connection:        ask.role.Connection,
 		RequesterEntityID: req.EntityID,
 		RequesterName:     b.requesterName(req),
+		RequesterAliases:  b.entityAliases(req.EntityID),
 		Parameters:        ask.parameters,
 		Justification:     ask.justification,
 		Emergency:         ask.emergency,

@@ -331,3 +331,33 @@ func TestApproverShortensWholeGrant(t *testing.T) {
 	require.NoError(t, err)
 	require.WithinDuration(t, issuedAt.Add(30*time.Second), e.leaseExpiry(secret.LeaseID), 3*time.Second)
 }
+
+// TestSelfApprovalAfterEntityMerge merges the requester's entity into the
+// entity of the requester's second login, an approver on another auth mount,
+// while the request waits. The merged entity has another ID but keeps the
+// requester's login, and must not approve.
+func TestSelfApprovalAfterEntityMerge(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	people := newTeam(t, e)
+	e.writeApprovalRole("orders-fix", nil)
+
+	require.NoError(t, e.root.Sys().EnableAuthWithOptions("up2", &api.EnableAuthOptions{Type: "userpass"}))
+	e.write("auth/up2/users/alice-admin", map[string]any{"password": "pw-alice-admin", "token_policies": "zsp-full-access"})
+	login := e.write("auth/up2/login/alice-admin", map[string]any{"password": "pw-alice-admin"})
+	second, err := e.root.Clone()
+	require.NoError(t, err)
+	second.SetToken(login.Auth.ClientToken)
+	e.setGroupMembers("dba-leads", people.approver1.entity, login.Auth.EntityID)
+
+	id := requirePending(t, e.creds2(people.requester, "orders-fix"))
+	e.write("identity/entity/merge", map[string]any{
+		"from_entity_ids": []string{people.requester.entity},
+		"to_entity_id":    login.Auth.EntityID,
+		"force":           true,
+	})
+
+	_, err = action(person{client: second, entity: login.Auth.EntityID}, id, "approve", nil)
+	requireClientError(t, err, "your own request")
+	require.Equal(t, "pending", e.record(id)["status"])
+}
