@@ -110,6 +110,40 @@ func (b *backend) saveRootPassword(ctx context.Context, s logical.Storage, name 
 		return fmt.Errorf("save rotated password of connection %q: %w", name, err)
 	}
 	b.clients.evict(name)
+	return updateRetiredPasswords(ctx, s, conn)
+}
+
+// updateRetiredPasswords gives the new password to the kept copies of
+// force-deleted connections that log in as the same admin on the same
+// server, so revoking their accounts keeps working after the rotation.
+func updateRetiredPasswords(ctx context.Context, s logical.Storage, conn *connectionEntry) error {
+	target, err := conn.postgresConfig().Target()
+	if err != nil {
+		return err
+	}
+	ids, err := s.List(ctx, retiredConnectionPrefix)
+	if err != nil {
+		return fmt.Errorf("list kept connections: %w", err)
+	}
+
+	for _, id := range ids {
+		retired := &connectionEntry{}
+		found, err := getJSON(ctx, s, retiredConnectionPrefix+id, retired)
+		if err != nil || !found || retired.Username != conn.Username {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		retiredTarget, err := retired.postgresConfig().Target()
+		if err != nil || retiredTarget.Host != target.Host || retiredTarget.Port != target.Port {
+			continue
+		}
+		retired.Password = conn.Password
+		if err := putJSON(ctx, s, retiredConnectionPrefix+id, retired); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
