@@ -43,13 +43,13 @@ func pathRequests(b *backend) []*framework.Path {
 			HelpDescription: strings.TrimSpace(requestsListHelp),
 		},
 		{
-			Pattern: "requests/" + nameSegment,
+			Pattern: "requests/(?P<id>[^/]+)$",
 			DisplayAttrs: &framework.DisplayAttributes{
 				OperationPrefix: operationPrefix,
 				OperationSuffix: "request",
 			},
 			Fields: map[string]*framework.FieldSchema{
-				"name": {Type: framework.TypeString, Description: "ID of the request.", Required: true},
+				"id": {Type: framework.TypeString, Description: "ID of the request.", Required: true},
 			},
 			Operations: map[logical.Operation]framework.OperationHandler{
 				logical.ReadOperation: &framework.PathOperation{
@@ -265,7 +265,7 @@ func (b *backend) candidateRequests(ctx context.Context, s logical.Storage, filt
 }
 
 func (b *backend) pathRequestRead(ctx context.Context, req *logical.Request, d *framework.FieldData) (*logical.Response, error) {
-	record, err := getRequest(ctx, req.Storage, d.Get("name").(string))
+	record, err := getRequest(ctx, req.Storage, d.Get("id").(string))
 	if err != nil || record == nil {
 		return nil, err
 	}

@@ -215,7 +215,9 @@ func TestExtensionMovesTheWindow(t *testing.T) {
 	firstEnd := e.leaseExpiry(secret.LeaseID)
 	require.WithinDuration(t, firstEnd, e.validUntil(username), 3*time.Second)
 
-	_, err = action(people.requester, id, "extend", map[string]any{"ttl": "60s", "justification": "migration runs long"})
+	_, err = action(people.requester, id, "extend", map[string]any{"ttl": "1h", "justification": "migration runs long"})
+	requireClientError(t, err, "at most 40s")
+	_, err = action(people.requester, id, "extend", map[string]any{"ttl": "40s", "justification": "migration runs long"})
 	require.NoError(t, err)
 	_, err = action(people.requester, id, "approve", nil)
 	requireClientError(t, err, "your own request")
