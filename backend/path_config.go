@@ -133,7 +133,7 @@ func configFields(durationType framework.FieldType) map[string]*framework.FieldS
 		},
 		"webhook_urls": {
 			Type:         framework.TypeCommaStringSlice,
-			Description:  `HTTP(S) URLs that receive a JSON message {"text": "..."} (Slack-compatible) for each new pending request, decision, break-glass grant and SLA breach. Treat them as secrets: chat webhooks carry tokens.`,
+			Description:  `HTTP(S) URLs that receive a JSON message {"text": "..."} (Slack-compatible) for each new pending request, decision, break-glass grant and SLA breach. Chat webhooks carry tokens and reads return the URLs, so limit read access to config in Vault policies; the engine never logs more than a URL's scheme and host.`,
 			DisplayAttrs: &framework.DisplayAttributes{Name: "Webhook URLs", Sensitive: true},
 		},
 	}
