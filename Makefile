@@ -8,7 +8,7 @@ GO_TEST_FLAGS ?= -count=1 -timeout 40m
 # Seconds each fuzz target runs in `make fuzz`.
 FUZZ_TIME ?= 10s
 
-.PHONY: help build vault test vet fuzz demo demo-down bench clean
+.PHONY: help build vault test test-ha vet fuzz demo demo-down ha-demo ha-demo-down bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{ printf "  %-10s %s\n", $$1, $$2 }'
@@ -43,6 +43,15 @@ demo: ## Start PostgreSQL and Vault with the plugin mounted and example task rol
 
 demo-down: ## Stop the demo and delete its state
 	bootstrap/demo.sh down
+
+ha-demo: ## Start a three-node Vault HA cluster (raft) with the plugin and a throwaway PostgreSQL
+	scripts/ha-demo.sh up
+
+ha-demo-down: ## Stop the HA demo and delete .ha-demo/
+	scripts/ha-demo.sh down
+
+test-ha: vault ## Run only the HA cluster tests (about 70 seconds; make test runs them too)
+	ZSP_VAULT_BIN="$$(scripts/vault-bin.sh)" go test $(GO_TEST_FLAGS) -run 'TestHA|TestCluster' ./e2e/ ./internal/testenv/
 
 bench: ## Run the benchmarks against the contenders
 	scripts/bench.sh

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -17,9 +18,9 @@ import (
 const haShortTTL = 20 * time.Second
 
 // TestHAClusterFailover drives the engine on a three-node Vault cluster with
-// integrated storage: configuration and approvals sent to standbys, then a
-// crash of the active node with one request approved, one pending and one
-// lease live, and the new active node finishing each of them.
+// integrated storage. Configuration and approvals go to standbys. Then the
+// active node crashes with one request approved, one pending and one lease
+// live, and the new active node must finish each of them.
 func TestHAClusterFailover(t *testing.T) {
 	t.Parallel()
 	pg := testenv.StartPostgres(t)
@@ -32,7 +33,7 @@ func TestHAClusterFailover(t *testing.T) {
 	require.Len(t, standbys, 2)
 
 	// e sends its writes and reads to a standby, which forwards them to the
-	// active node; after the failover it is pointed at the surviving standby.
+	// active node. After the failover it points at the surviving standby.
 	e := &env{t: t, pg: pg, root: standbys[0].Client}
 
 	t.Log("writing the connection and roles through standby ", standbys[0].ID)
@@ -157,13 +158,34 @@ func TestHAClusterFailover(t *testing.T) {
 	})
 
 	t.Run("metrics count every request across the failover", func(t *testing.T) {
-		metrics, err := newLeader.Client.Logical().Read("zsp/metrics")
-		require.NoError(t, err)
-		require.NotNil(t, metrics)
-		require.Equal(t, "3", fmt.Sprint(metrics.Data["requests"]))
-		require.Equal(t, "3", fmt.Sprint(metrics.Data["grants_issued"]))
-		byStatus, _ := metrics.Data["requests_by_status"].(map[string]any)
+		metrics := readMetrics(t, newLeader)
+		require.Equal(t, "3", fmt.Sprint(metrics["requests"]))
+		require.Equal(t, "3", fmt.Sprint(metrics["grants_issued"]))
+		byStatus, _ := metrics["requests_by_status"].(map[string]any)
 		require.Equal(t, "3", fmt.Sprint(byStatus["revoked"]), "requests_by_status: %v", byStatus)
+	})
+
+	// The engine caches the figures in memory, so a node that leads again
+	// must not return figures it cached during its first term.
+	t.Run("metrics stay current across two step-downs", func(t *testing.T) {
+		first := newLeader
+		before := readMetrics(t, first)
+		require.NoError(t, first.Client.Sys().StepDownWithContext(context.Background()))
+		second := cluster.WaitForNewLeader(t, first)
+
+		cancelled, err := credsErr(alice.Client(t, second), "billing-audit", asked)
+		require.NoError(t, err)
+		cancelledID := requirePending(t, cancelled)
+		_, err = action(person{client: alice.Client(t, second), entity: alice.EntityID}, cancelledID, "cancel", map[string]any{"comment": "not needed"})
+		require.NoError(t, err)
+
+		require.NoError(t, second.Client.Sys().StepDownWithContext(context.Background()))
+		back := cluster.WaitForNewLeader(t, second)
+		require.Equal(t, first.ID, back.ID)
+		after := readMetrics(t, back)
+		require.Equal(t, fmt.Sprint(toInt(t, before["requests"])+1), fmt.Sprint(after["requests"]), "node %s returned figures from before it stepped down", back.ID)
+		byStatus, _ := after["requests_by_status"].(map[string]any)
+		require.Equal(t, "1", fmt.Sprint(byStatus["cancelled"]), "requests_by_status: %v", byStatus)
 	})
 
 	require.Empty(t, engineAccounts(t, pg), "engine accounts left in PostgreSQL")
@@ -176,6 +198,25 @@ func readRecord(t *testing.T, node *testenv.ClusterNode, id string) map[string]a
 	require.NoError(t, err, "read request %s through node %s", id, node.ID)
 	require.NotNil(t, secret, "request %s not found through node %s", id, node.ID)
 	return secret.Data
+}
+
+// readMetrics reads zsp/metrics as root through node.
+func readMetrics(t *testing.T, node *testenv.ClusterNode) map[string]any {
+	t.Helper()
+	secret, err := node.Client.Logical().Read("zsp/metrics")
+	require.NoError(t, err, "read zsp/metrics through node %s", node.ID)
+	require.NotNil(t, secret, "zsp/metrics returned nothing through node %s", node.ID)
+	return secret.Data
+}
+
+// toInt converts a JSON number from a Vault response.
+func toInt(t *testing.T, value any) int64 {
+	t.Helper()
+	number, ok := value.(json.Number)
+	require.True(t, ok, "expected a JSON number, got %T %v", value, value)
+	n, err := number.Int64()
+	require.NoError(t, err)
+	return n
 }
 
 // eventTime returns when the first event of action by actor happened.
