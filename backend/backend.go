@@ -60,6 +60,10 @@ type backend struct {
 	// sweeps remembers when each connection was last swept for orphans.
 	sweeps *sweepSchedule
 
+	// roleCache and configCache keep decoded entries for the creds path.
+	roleCache   *entryCache[roleEntry]
+	configCache *entryCache[engineConfig]
+
 	// notifier sends webhook messages in the background.
 	notifier *notifier
 
@@ -79,6 +83,8 @@ func newBackend(version string) *backend {
 		openLocks:       locksutil.CreateLocks(),
 		requestLocks:    locksutil.CreateLocks(),
 		notifier:        newNotifier(),
+		roleCache:       newEntryCache[roleEntry](),
+		configCache:     newEntryCache[engineConfig](),
 		metrics:         &metricsStore{},
 		sweeps:          &sweepSchedule{last: map[string]time.Time{}},
 		now:             time.Now,
@@ -123,6 +129,12 @@ func (b *backend) invalidate(_ context.Context, key string) {
 	}
 	if key == metricsKey {
 		b.forgetMetrics()
+	}
+	if name, ok := strings.CutPrefix(key, rolePrefix); ok {
+		b.roleCache.drop(name)
+	}
+	if key == configKey {
+		b.configCache.drop(configKey)
 	}
 }
 

@@ -22,6 +22,7 @@ type cachedClient struct {
 	connectionID string
 	revision     int64
 	client       *postgres.Client
+	entry        connectionEntry // the settings the pool was opened with
 }
 
 func newClientCache() *clientCache {
@@ -46,7 +47,7 @@ func (c *clientCache) get(ctx context.Context, b *backend, name string, conn *co
 	if err != nil {
 		return nil, fmt.Errorf("open connection %q: %w", name, err)
 	}
-	c.clients[name] = &cachedClient{connectionID: conn.ID, revision: conn.Revision, client: client}
+	c.clients[name] = &cachedClient{connectionID: conn.ID, revision: conn.Revision, client: client, entry: *conn}
 	return client, nil
 }
 
@@ -71,9 +72,25 @@ func (c *clientCache) closeAll() {
 	}
 }
 
-// clientFor loads the named connection and returns its pool, or a nil client
-// when the connection does not exist.
+// cached returns the open pool of a connection and the settings it was
+// opened with. Every write, delete and rotation of the connection evicts it.
+func (c *clientCache) cached(name string) (*postgres.Client, *connectionEntry, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cached, ok := c.clients[name]
+	if !ok {
+		return nil, nil, false
+	}
+	entry := cached.entry
+	return cached.client, &entry, true
+}
+
+// clientFor returns the named connection's pool and settings, or a nil
+// client when the connection does not exist.
 func (b *backend) clientFor(ctx context.Context, s logical.Storage, name string) (*postgres.Client, *connectionEntry, error) {
+	if client, conn, ok := b.clients.cached(name); ok {
+		return client, conn, nil
+	}
 	conn, err := getConnection(ctx, s, name)
 	if err != nil || conn == nil {
 		return nil, nil, err

@@ -21,24 +21,10 @@ func (b *backend) entityGroups(entityID string) (map[string]bool, error) {
 	return names, nil
 }
 
-// entityAliases returns the entity's logins as "<mount accessor>/<name>".
-// They identify a person across entity merges, which change entity IDs.
-func (b *backend) entityAliases(entityID string) []string {
-	entity, err := b.System().EntityInfo(entityID)
-	if err != nil || entity == nil {
-		return nil
-	}
-	aliases := make([]string, 0, len(entity.Aliases))
-	for _, alias := range entity.Aliases {
-		aliases = append(aliases, alias.MountAccessor+"/"+alias.Name)
-	}
-	return aliases
-}
-
 // sharesAlias reports whether entityID holds any of the recorded aliases:
 // the same person, though under another entity ID after a merge.
 func (b *backend) sharesAlias(entityID string, recorded []string) bool {
-	for _, alias := range b.entityAliases(entityID) {
+	for _, alias := range b.requesterIdentity(&logical.Request{EntityID: entityID}).aliases {
 		for _, other := range recorded {
 			if alias == other {
 				return true

@@ -218,21 +218,33 @@ func (b *backend) deleteWAL(ctx context.Context, s logical.Storage, id string) {
 	}
 }
 
-// requesterName returns a readable name for the requester: the identity
-// entity's name, or its first alias (the login name) when Vault generated the
-// entity's name, or the token's display name when the entity cannot be read.
-func (b *backend) requesterName(req *logical.Request) string {
+// requester is who asked: a readable name and the entity's logins.
+type requester struct {
+	name    string
+	aliases []string
+}
+
+// requesterIdentity reads the requester's entity once. The name is the
+// entity's name, or its first alias (the login name) when Vault generated
+// the entity's name, or the token's display name when the entity cannot be
+// read. Aliases are "<mount accessor>/<name>".
+func (b *backend) requesterIdentity(req *logical.Request) requester {
 	entity, err := b.System().EntityInfo(req.EntityID)
 	if err != nil || entity == nil {
-		return req.DisplayName
+		return requester{name: req.DisplayName}
 	}
-	if generatedEntityName.MatchString(entity.Name) && len(entity.Aliases) > 0 && entity.Aliases[0].Name != "" {
-		return entity.Aliases[0].Name
+
+	who := requester{name: req.DisplayName}
+	for _, alias := range entity.Aliases {
+		who.aliases = append(who.aliases, alias.MountAccessor+"/"+alias.Name)
 	}
-	if entity.Name != "" {
-		return entity.Name
+	switch {
+	case generatedEntityName.MatchString(entity.Name) && len(entity.Aliases) > 0 && entity.Aliases[0].Name != "":
+		who.name = entity.Aliases[0].Name
+	case entity.Name != "":
+		who.name = entity.Name
 	}
-	return req.DisplayName
+	return who
 }
 
 // generatedEntityName matches the names Vault gives entities it creates on a

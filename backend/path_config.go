@@ -174,6 +174,7 @@ func (b *backend) pathConfigWrite(ctx context.Context, req *logical.Request, d *
 	if err := putJSON(ctx, req.Storage, configKey, cfg); err != nil {
 		return nil, err
 	}
+	b.configCache.drop(configKey)
 	return nil, nil
 }
 

@@ -104,7 +104,7 @@ func (b *backend) pathCredsRead(ctx context.Context, req *logical.Request, d *fr
 		return logical.ErrorResponse("this token has no identity entity (a root token, for example); log in through an auth method such as userpass or OIDC so the request is recorded against a person or pipeline"), nil
 	}
 
-	cfg, err := getConfig(ctx, req.Storage)
+	cfg, err := b.cachedConfig(ctx, req.Storage)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +146,7 @@ func (b *backend) validateAsk(ctx context.Context, req *logical.Request, d *fram
 		return nil, err
 	}
 
-	role, err := getRole(ctx, req.Storage, name)
+	role, err := b.cachedRole(ctx, req.Storage, name)
 	if err != nil {
 		return nil, err
 	}

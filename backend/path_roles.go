@@ -296,6 +296,7 @@ func (b *backend) pathRoleWrite(ctx context.Context, req *logical.Request, d *fr
 	if err := putJSON(ctx, req.Storage, rolePrefix+name, role); err != nil {
 		return nil, err
 	}
+	b.roleCache.drop(name)
 	return nil, nil
 }
 
@@ -446,6 +447,7 @@ func (b *backend) pathRoleDelete(ctx context.Context, req *logical.Request, d *f
 	if err := req.Storage.Delete(ctx, rolePrefix+name); err != nil {
 		return nil, fmt.Errorf("delete role %q: %w", name, err)
 	}
+	b.roleCache.drop(name)
 	// TODO: drop the role's group roles once no live account is a member.
 	// Until then they stay in the database as NOLOGIN roles with the grants.
 	return nil, nil

@@ -52,12 +52,20 @@ func askHash(entityID, role string, params map[string]string) string {
 }
 
 // handleAsk resumes the requester's open request for the same role and
-// values, or opens a new one.
+// values, or opens a new one. The lock on the requester, role and values
+// keeps two reads from opening two pending requests; it is released before
+// an account is issued by policy, which opens nothing that a second read
+// could find, so one pipeline's parallel reads do not wait for each other.
 func (b *backend) handleAsk(ctx context.Context, req *logical.Request, ask *grantAsk, cfg *engineConfig) (*logical.Response, error) {
 	key := openKey(req.EntityID, ask.roleName, ask.parameters)
 	lock := locksutil.LockForKey(b.openLocks, key)
 	lock.Lock()
-	defer lock.Unlock()
+	locked := true
+	defer func() {
+		if locked {
+			lock.Unlock()
+		}
+	}()
 
 	open := &openEntry{}
 	found, err := getJSON(ctx, req.Storage, key, open)
@@ -70,7 +78,18 @@ func (b *backend) handleAsk(ctx context.Context, req *logical.Request, ask *gran
 			return resp, err
 		}
 	}
-	return b.openRequest(ctx, req, ask, cfg, key)
+
+	record, err := b.newRequestRecord(ctx, req, ask, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if !record.Route.AutoApprove {
+		return b.openPending(ctx, req, record, cfg, key)
+	}
+
+	lock.Unlock()
+	locked = false
+	return b.issueByPolicy(ctx, req, ask, record, cfg)
 }
 
 // resumeRequest returns the status of an open request while it waits, or
@@ -132,30 +151,29 @@ func endedWarning(record *requestRecord) string {
 	return fmt.Sprintf("your previous request %s was %s%s; this is a new request", record.ID, record.Status, reason)
 }
 
-// openRequest scores a new ask, records it, and issues the account at once
-// when the policy approves it.
-func (b *backend) openRequest(ctx context.Context, req *logical.Request, ask *grantAsk, cfg *engineConfig, key string) (*logical.Response, error) {
-	record, err := b.newRequestRecord(ctx, req, ask, cfg)
-	if err != nil {
-		return nil, err
-	}
-
-	lock := locksutil.LockForKey(b.requestLocks, record.ID)
-	lock.Lock()
+// openPending stores a request that waits for approvers, indexes it under
+// key, and announces it.
+func (b *backend) openPending(ctx context.Context, req *logical.Request, record *requestRecord, cfg *engineConfig, key string) (*logical.Response, error) {
+	lock := lockRequest(b, record.ID)
 	defer lock.Unlock()
 
-	if !record.Route.AutoApprove {
-		if err := b.saveRequest(ctx, req.Storage, record); err != nil {
-			return nil, err
-		}
-		if err := putJSON(ctx, req.Storage, key, &openEntry{RequestID: record.ID}); err != nil {
-			return nil, err
-		}
-		b.logger().Info("request waits for approval", "request_id", record.ID, "role", ask.roleName, "risk_score", record.RiskScore)
-		b.notify(cfg, record.ID, fmt.Sprintf("%s asks for %s (risk %d): %s. Approve with: vault write %srequests/%s/approve",
-			record.RequesterName, record.Role, record.RiskScore, justificationText(record), req.MountPoint, record.ID))
-		return pendingResponse(record), nil
+	if err := b.saveRequest(ctx, req.Storage, record); err != nil {
+		return nil, err
 	}
+	if err := putJSON(ctx, req.Storage, key, &openEntry{RequestID: record.ID}); err != nil {
+		return nil, err
+	}
+	b.logger().Info("request waits for approval", "request_id", record.ID, "role", record.Role, "risk_score", record.RiskScore)
+	b.notify(cfg, record.ID, fmt.Sprintf("%s asks for %s (risk %d): %s. Approve with: vault write %srequests/%s/approve",
+		record.RequesterName, record.Role, record.RiskScore, justificationText(record), req.MountPoint, record.ID))
+	return pendingResponse(record), nil
+}
+
+// issueByPolicy issues the account of a request the policy approved, and
+// queues a break-glass grant for its post-hoc review.
+func (b *backend) issueByPolicy(ctx context.Context, req *logical.Request, ask *grantAsk, record *requestRecord, cfg *engineConfig) (*logical.Response, error) {
+	lock := lockRequest(b, record.ID)
+	defer lock.Unlock()
 
 	now := b.now().UTC()
 	record.setStatus(approval.StatusApproved)
@@ -252,6 +270,7 @@ func (b *backend) newRequestRecord(ctx context.Context, req *logical.Request, as
 		return nil, err
 	}
 	score, factors := approval.Score(input)
+	identity := b.requesterIdentity(req)
 	route, err := approval.Decide(ask.role.policy(cfg), score, ask.emergency, input.OnCall)
 	if err != nil {
 		return nil, &callerError{fmt.Sprintf("role %q cannot take this request: %v", ask.roleName, err)}
@@ -263,8 +282,8 @@ func (b *backend) newRequestRecord(ctx context.Context, req *logical.Request, as
 		Role:              ask.roleName,
 		Connection:        ask.role.Connection,
 		RequesterEntityID: req.EntityID,
-		RequesterName:     b.requesterName(req),
-		RequesterAliases:  b.entityAliases(req.EntityID),
+		RequesterName:     identity.name,
+		RequesterAliases:  identity.aliases,
 		Parameters:        ask.parameters,
 		Justification:     ask.justification,
 		Emergency:         ask.emergency,
