@@ -264,7 +264,9 @@ func (b *backend) applyTTLs(ask *grantAsk, cfg *engineConfig) {
 		window = tier.EmergencyMaxTTL
 	}
 
-	ttl := firstPositive(ask.requestedTTL, ask.role.DefaultTTL.Value, tier.DefaultTTL, cfg.DefaultTTL.Value, b.System().DefaultLeaseTTL())
+	// Every tier has a default TTL, so the mount's default, a call into
+	// Vault, is never needed here.
+	ttl := firstPositive(ask.requestedTTL, ask.role.DefaultTTL.Value, tier.DefaultTTL, cfg.DefaultTTL.Value)
 	if ttl > window {
 		if ask.requestedTTL > 0 {
 			ask.warnings = append(ask.warnings, fmt.Sprintf("ttl %s is longer than this role allows; the grant lasts %s", ask.requestedTTL, window))

@@ -282,6 +282,12 @@ func (b *backend) recordRevocation(ctx context.Context, req *logical.Request, gr
 }
 
 func (b *backend) dropRetiredConnection(ctx context.Context, s logical.Storage, connectionID string) error {
+	// Most connections were never force-deleted: one Get answers that
+	// without listing every live grant of the connection.
+	found, err := getJSON(ctx, s, retiredConnectionPrefix+connectionID, &connectionEntry{})
+	if err != nil || !found {
+		return err
+	}
 	live, err := countLiveGrants(ctx, s, connectionID)
 	if err != nil || live > 0 {
 		return err
