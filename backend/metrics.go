@@ -107,7 +107,7 @@ func (b *backend) forgetMetrics() {
 }
 
 // countAttempt records one circumvention attempt; a failure to count is
-// logged, because the caller is already answering with the refusal.
+// logged, because the caller already returns the refusal.
 func (b *backend) countAttempt(ctx context.Context, s logical.Storage, kind, requestID string) {
 	err := b.updateMetrics(ctx, s, func(m *programMetrics) { m.Circumvention[kind]++ })
 	if err != nil {

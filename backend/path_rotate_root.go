@@ -147,9 +147,9 @@ func updateRetiredPasswords(ctx context.Context, s logical.Storage, conn *connec
 	return nil
 }
 
-// rollbackRotateRoot finishes an interrupted rotation: when the database
-// accepts the new password, storage takes it; when it does not, the database
-// still has the stored one and nothing is left to do.
+// rollbackRotateRoot finishes an interrupted rotation. When the database
+// accepts the new password, storage takes it. When it does not, the database
+// still has the stored one, so nothing is left to do.
 func (b *backend) rollbackRotateRoot(ctx context.Context, s logical.Storage, entry *rotateRootWAL) error {
 	lock := locksutil.LockForKey(b.connectionLocks, entry.Connection)
 	lock.Lock()

@@ -99,8 +99,8 @@ func (b *backend) accountRenew(ctx context.Context, req *logical.Request, _ *fra
 			return logical.ErrorResponse(fmt.Sprintf("request %s is %s; its account can no longer be renewed", record.ID, record.Status)), nil
 		}
 		grant.WindowEnd = record.WindowEnd
-		// Vault ends the lease at the mount's maximum TTL from issue
-		// whatever the window says, and VALID UNTIL must not outlast it.
+		// Vault ends the lease at the mount's maximum TTL from issue,
+		// whatever the window, and VALID UNTIL must not outlast the lease.
 		if mountMax := b.System().MaxLeaseTTL(); mountMax > 0 && grant.IssuedAt.Add(mountMax).Before(grant.WindowEnd) {
 			grant.WindowEnd = grant.IssuedAt.Add(mountMax)
 		}
@@ -282,7 +282,7 @@ func (b *backend) recordRevocation(ctx context.Context, req *logical.Request, gr
 }
 
 func (b *backend) dropRetiredConnection(ctx context.Context, s logical.Storage, connectionID string) error {
-	// Most connections were never force-deleted: one Get answers that
+	// Most connections were never force-deleted, and one Get shows that
 	// without listing every live grant of the connection.
 	found, err := getJSON(ctx, s, retiredConnectionPrefix+connectionID, &connectionEntry{})
 	if err != nil || !found {

@@ -53,8 +53,8 @@ func askHash(entityID, role string, params map[string]string) string {
 
 // handleAsk resumes the requester's open request for the same role and
 // values, or opens a new one. The lock on the requester, role and values
-// keeps two reads from opening two pending requests; it is released before
-// an account is issued by policy, which opens nothing that a second read
+// keeps two reads from opening two pending requests. It is released before
+// an account is issued by policy, because that opens nothing a second read
 // could find, so one pipeline's parallel reads do not wait for each other.
 func (b *backend) handleAsk(ctx context.Context, req *logical.Request, ask *grantAsk, cfg *engineConfig) (*logical.Response, error) {
 	key := openKey(req.EntityID, ask.roleName, ask.parameters)
@@ -231,7 +231,7 @@ func (b *backend) claim(ctx context.Context, req *logical.Request, ask *grantAsk
 }
 
 // voidChangedApproval cancels an approved request whose role changed before
-// the claim, and returns the error that tells the requester to ask again.
+// the claim, and returns an error that asks the requester to read again.
 func (b *backend) voidChangedApproval(ctx context.Context, s logical.Storage, record *requestRecord, key string) error {
 	now := b.now().UTC()
 	record.setStatus(approval.StatusCancelled)
