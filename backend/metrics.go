@@ -3,6 +3,8 @@ package backend
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -83,8 +85,22 @@ func (b *backend) metricsSnapshot(ctx context.Context, s logical.Storage) (*prog
 	if err != nil {
 		return nil, err
 	}
+	return m.clone(), nil
+}
+
+// clone returns a deep copy. The cached figures' maps change under the
+// store's lock, and a reader holding a shallow copy would race with those
+// writes, which the Go runtime ends by aborting the plugin process.
+func (m *programMetrics) clone() *programMetrics {
 	copied := *m
-	return &copied, nil
+	copied.ByStatus = maps.Clone(m.ByStatus)
+	copied.LiveByRole = maps.Clone(m.LiveByRole)
+	copied.LiveByConnection = maps.Clone(m.LiveByConnection)
+	copied.Circumvention = maps.Clone(m.Circumvention)
+	copied.UnmanagedAccounts = maps.Clone(m.UnmanagedAccounts)
+	copied.PrivilegeDuration = m.PrivilegeDuration.clone()
+	copied.ApprovalLatency = m.ApprovalLatency.clone()
+	return &copied
 }
 
 func (b *backend) loadMetricsLocked(ctx context.Context, s logical.Storage) (*programMetrics, error) {
@@ -176,6 +192,12 @@ var histogramBounds = []float64{1, 5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600
 
 func newHistogram() histogram {
 	return histogram{Bounds: histogramBounds, Counts: make([]int64, len(histogramBounds)+1)}
+}
+
+func (h histogram) clone() histogram {
+	h.Bounds = slices.Clone(h.Bounds)
+	h.Counts = slices.Clone(h.Counts)
+	return h
 }
 
 func (h *histogram) observe(d time.Duration) {
