@@ -21,10 +21,16 @@ vault: ## Print the Vault binary for the tests, building Vault v1.21.0 on first 
 
 # go test writes each package's result as soon as it finishes; nothing here
 # buffers its output.
+# The packages that run inside the plugin are tested under the race
+# detector; the end-to-end packages drive separate processes and run without.
+RACE_PACKAGES := ./approval/... ./backend/... ./roles/... ./cmd/...
+SERVER_PACKAGES := ./e2e/... ./internal/... ./bench/...
+
 test: vault ## Run every test against a real Vault dev server and PostgreSQL
 	scripts/pg-cluster.sh check
 	vault_bin="$$(scripts/vault-bin.sh)"; \
-	ZSP_VAULT_BIN="$$vault_bin" go test $(GO_TEST_FLAGS) ./...
+	ZSP_VAULT_BIN="$$vault_bin" go test $(GO_TEST_FLAGS) -race $(RACE_PACKAGES) && \
+	ZSP_VAULT_BIN="$$vault_bin" go test $(GO_TEST_FLAGS) $(SERVER_PACKAGES)
 
 vet: ## Run go vet on every package
 	go vet ./...
