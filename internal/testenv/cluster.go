@@ -611,25 +611,7 @@ func (c *Cluster) addGroupMember(tb testing.TB, node *ClusterNode, group, entity
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
-
-	path := "identity/group/name/" + group
-	existing, err := node.Client.Logical().ReadWithContext(tb.Context(), path)
-	if err != nil {
-		tb.Fatalf("read identity group %q through node %s: %v", group, node.ID, err)
-	}
-
-	data := map[string]any{"type": "internal"}
-	members := []string{entityID}
-	if existing != nil {
-		delete(data, "type")
-		ids, _ := existing.Data["member_entity_ids"].([]any)
-		for _, id := range ids {
-			members = append(members, fmt.Sprint(id))
-		}
-	}
-	data["member_entity_ids"] = members
-
-	if _, err := node.Client.Logical().WriteWithContext(tb.Context(), path, data); err != nil {
-		tb.Fatalf("add entity %s to identity group %q through node %s: %v", entityID, group, node.ID, err)
+	if err := addIdentityGroupMember(tb.Context(), node.Client, group, entityID); err != nil {
+		tb.Fatalf("through node %s: %v", node.ID, err)
 	}
 }

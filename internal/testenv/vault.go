@@ -4,6 +4,7 @@ package testenv
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -309,11 +310,19 @@ func (v *Vault) addGroupMember(tb testing.TB, group, entityID string) {
 
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	if err := addIdentityGroupMember(tb.Context(), v.Client, group, entityID); err != nil {
+		tb.Fatal(err)
+	}
+}
 
+// addIdentityGroupMember adds entityID to the member_entity_ids of the
+// internal group named group, creating the group if it does not exist. The
+// write replaces the whole member list, so callers serialize it.
+func addIdentityGroupMember(ctx context.Context, client *api.Client, group, entityID string) error {
 	path := "identity/group/name/" + group
-	existing, err := v.Client.Logical().ReadWithContext(tb.Context(), path)
+	existing, err := client.Logical().ReadWithContext(ctx, path)
 	if err != nil {
-		tb.Fatalf("read identity group %q: %v", group, err)
+		return fmt.Errorf("read identity group %q: %w", group, err)
 	}
 
 	data := map[string]any{"type": "internal"}
@@ -327,9 +336,10 @@ func (v *Vault) addGroupMember(tb testing.TB, group, entityID string) {
 	}
 	data["member_entity_ids"] = members
 
-	if _, err := v.Client.Logical().WriteWithContext(tb.Context(), path, data); err != nil {
-		tb.Fatalf("add entity %s to identity group %q: %v", entityID, group, err)
+	if _, err := client.Logical().WriteWithContext(ctx, path, data); err != nil {
+		return fmt.Errorf("add entity %s to identity group %q: %w", entityID, group, err)
 	}
+	return nil
 }
 
 // Stop sends SIGTERM to the server and waits for it to exit. Stopping a
