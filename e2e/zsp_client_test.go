@@ -16,6 +16,8 @@ import (
 
 	"github.com/hashicorp/vault/api"
 	"github.com/stretchr/testify/require"
+
+	"github.com/zsp-dev/vault-plugin-secrets-zsp/internal/testenv"
 )
 
 // zspProcessTimeout bounds every zsp process a test starts, so a zsp that
@@ -259,16 +261,8 @@ func newZspCLI(t *testing.T, e *env) zspCLI {
 func zspBuild(t *testing.T) string {
 	t.Helper()
 
-	dir, err := os.Getwd()
+	dir, err := testenv.ModuleRoot()
 	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		require.NotEqual(t, dir, parent, "no go.mod at or above the working directory")
-		dir = parent
-	}
 
 	bin := filepath.Join(t.TempDir(), "zsp")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/zsp")

@@ -55,7 +55,7 @@ func BuildPlugin(tb testing.TB) (dir string, sha256 string) {
 }
 
 func buildPluginOnce() (vaultPluginBinary, error) {
-	root, err := vaultModuleRoot()
+	root, err := ModuleRoot()
 	if err != nil {
 		return vaultPluginBinary{}, err
 	}
@@ -134,10 +134,10 @@ func vaultRemoveUnusedBuildDirs(parent string) {
 	}
 }
 
-// vaultModuleRoot returns the nearest directory at or above the working
-// directory that contains a go.mod. Tests run in their package directory, so
-// this is the module root.
-func vaultModuleRoot() (string, error) {
+// ModuleRoot returns the repository root: the nearest folder at or above
+// the working directory, which go test sets to the package folder, that
+// has a go.mod.
+func ModuleRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", fmt.Errorf("find module root: %w", err)

@@ -312,26 +312,15 @@ func parsePostgresURL(raw string) (*Postgres, error) {
 	}, nil
 }
 
-// pgClusterScript finds scripts/pg-cluster.sh by walking up from the working
-// directory, which go test sets to the package folder, to the module root.
+// pgClusterScript returns scripts/pg-cluster.sh of this repository.
 func pgClusterScript() (string, error) {
-	dir, err := os.Getwd()
+	root, err := ModuleRoot()
 	if err != nil {
-		return "", fmt.Errorf("get working directory: %w", err)
+		return "", err
 	}
-
-	for {
-		script := filepath.Join(dir, "scripts", "pg-cluster.sh")
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			if _, err := os.Stat(script); err == nil {
-				return script, nil
-			}
-		}
-
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("scripts/pg-cluster.sh not found in any parent folder with a go.mod; run the tests inside the repository")
-		}
-		dir = parent
+	script := filepath.Join(root, "scripts", "pg-cluster.sh")
+	if _, err := os.Stat(script); err != nil {
+		return "", fmt.Errorf("%s not found; run the tests inside the repository: %w", script, err)
 	}
+	return script, nil
 }

@@ -71,7 +71,7 @@ func buildTrivialPlugin(tb testing.TB) (dir, sum string) {
 }
 
 func buildTrivialPluginOnce() (vaultPluginBinary, error) {
-	root, err := vaultModuleRoot()
+	root, err := ModuleRoot()
 	if err != nil {
 		return vaultPluginBinary{}, err
 	}
