@@ -34,7 +34,7 @@ type Review struct {
 // requester, without an approver, or with an unknown decision are ignored.
 // One counted deny denies the request, wherever it is in the list. Otherwise
 // the request is approved once RequiredApprovals distinct approvers approved
-// (at least 1, whatever the route says) and, if the route has
+// (at least 1, whatever the route sets) and, if the route has
 // SecurityRequired, one of them was a security approver.
 func Resolve(route Route, requester string, reviews []Review) Status {
 	if route.AutoApprove {

@@ -51,7 +51,7 @@ func (c *clientCache) get(ctx context.Context, b *backend, name string, conn *co
 	return client, nil
 }
 
-// evict closes and forgets the pool of one connection.
+// evict closes the pool of one connection and removes it from the cache.
 func (c *clientCache) evict(name string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -13,7 +13,7 @@ const (
 	operationPrefix = "zsp"
 
 	// nameSegment matches one path segment. Handlers validate the name
-	// themselves, so a bad name gets an error that says what to fix rather
+	// themselves, so a bad name gets an error that names the fix rather
 	// than "unsupported path".
 	nameSegment = "(?P<name>[^/]+)$"
 )

@@ -234,17 +234,17 @@ func (b *backend) requesterIdentity(req *logical.Request) requester {
 		return requester{name: req.DisplayName}
 	}
 
-	who := requester{name: req.DisplayName}
+	identity := requester{name: req.DisplayName}
 	for _, alias := range entity.Aliases {
-		who.aliases = append(who.aliases, alias.MountAccessor+"/"+alias.Name)
+		identity.aliases = append(identity.aliases, alias.MountAccessor+"/"+alias.Name)
 	}
 	switch {
 	case generatedEntityName.MatchString(entity.Name) && len(entity.Aliases) > 0 && entity.Aliases[0].Name != "":
-		who.name = entity.Aliases[0].Name
+		identity.name = entity.Aliases[0].Name
 	case entity.Name != "":
-		who.name = entity.Name
+		identity.name = entity.Name
 	}
-	return who
+	return identity
 }
 
 // generatedEntityName matches the names Vault gives entities it creates on a

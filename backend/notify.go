@@ -91,7 +91,7 @@ func (b *backend) postWebhook(target string, body []byte) error {
 	defer resp.Body.Close()
 
 	if resp.StatusCode >= 300 {
-		return fmt.Errorf("webhook answered HTTP %d", resp.StatusCode)
+		return fmt.Errorf("webhook returned HTTP status %d", resp.StatusCode)
 	}
 	return nil
 }

@@ -318,12 +318,12 @@ func (b *backend) revokeRequest(ctx context.Context, req *logical.Request, recor
 
 // checkRequesterOrApprover allows the requester and the current members of
 // the role's approver and security groups, as recorded with the request.
-func (b *backend) checkRequesterOrApprover(entityID string, record *requestRecord, what string) error {
+func (b *backend) checkRequesterOrApprover(entityID string, record *requestRecord, action string) error {
 	if entityID == record.RequesterEntityID {
 		return nil
 	}
 	if err := b.checkApprover(entityID, record); err != nil {
-		return &callerError{fmt.Sprintf("only the requester or an approver of request %s may %s", record.ID, what)}
+		return &callerError{fmt.Sprintf("only the requester or an approver of request %s may %s", record.ID, action)}
 	}
 	return nil
 }

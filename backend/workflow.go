@@ -231,7 +231,8 @@ func (b *backend) claim(ctx context.Context, req *logical.Request, ask *grantAsk
 }
 
 // voidChangedApproval cancels an approved request whose role changed before
-// the claim, and returns an error that asks the requester to read again.
+// the claim, and returns an error that tells the requester to read creds
+// again.
 func (b *backend) voidChangedApproval(ctx context.Context, s logical.Storage, record *requestRecord, key string) error {
 	now := b.now().UTC()
 	record.setStatus(approval.StatusCancelled)

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# One-command local environment and a walk through the main job: a throwaway
-# PostgreSQL cluster (or the server in ZSP_PG_URL), a Vault dev server on
-# 127.0.0.1 with the plugin registered by SHA-256 and mounted at zsp/, a
-# connection and example task roles, then a requester's task account from
-# issue to revocation.
+# One-command local environment and a walk through the main job. It starts a
+# throwaway PostgreSQL cluster (or uses the server in ZSP_PG_URL) and a Vault
+# dev server on 127.0.0.1 with the plugin registered by SHA-256 and mounted at
+# zsp/. It writes a connection and example task roles, then follows a
+# requester's task account from issue to revocation, and one request through
+# approval.
 #
 # Usage: bootstrap/demo.sh up | down
 # State (logs, tokens, the cluster) lives in .demo/ in the repository.

@@ -58,7 +58,7 @@ func (e *env) record(id string) map[string]any {
 	return secret.Data
 }
 
-// requirePending checks a creds answer is a pending request with no secret
+// requirePending checks a creds response is a pending request with no secret
 // and returns its ID.
 func requirePending(t *testing.T, secret *api.Secret) string {
 	t.Helper()

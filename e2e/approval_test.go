@@ -277,7 +277,7 @@ func TestBreakGlass(t *testing.T) {
 	}
 }
 
-// creds2 reads creds for a person and returns the answer, pending or issued.
+// creds2 reads creds for a person and returns the response, pending or issued.
 func (e *env) creds2(p person, role string) *api.Secret {
 	e.t.Helper()
 	secret, err := credsErr(p.client, role, nil)

@@ -60,7 +60,7 @@ func TestWebhooksAnnounceAndNeverBlock(t *testing.T) {
 	waitFor(t, 10*time.Second, "the decision message", func() bool { return sink.contains("was approved") })
 	e.creds2(people.requester, "orders-fix")
 
-	// With the receiver gone, requests still work and answer at once.
+	// With the receiver gone, requests still work and return at once.
 	server.Close()
 	started := time.Now()
 	next := requirePending(t, e.creds2(people.requester, "orders-fix"))
